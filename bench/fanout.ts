@@ -1,0 +1,117 @@
+#!/usr/bin/env bun
+/**
+ * Fan-out benchmark (issue #2 targets): starts `lal serve`, publishes a 2 Mbit/s stream with
+ * ffmpeg, runs `lal bench` with N = 100, 500, 1000 RTMP and HTTP-FLV players (20 s each), reads
+ * the server's CPU (utime+stime) and RSS from /proc, and prints a table.
+ *
+ *   bun bench/fanout.ts [--n 100,500,1000] [--duration 20] [--proto rtmp,flv]
+ * Loopback only; every child is stopped by PID at the end.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
+import { spawnTracked, stopAll, waitFor, collect } from '../test/helpers/proc.ts';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100,500,1000' },
+    duration: { type: 'string', default: '20' },
+    proto: { type: 'string', default: 'rtmp,flv' },
+    kbps: { type: 'string', default: '2000' },
+  },
+});
+const counts = values.n!.split(',').map(Number);
+const protos = values.proto!.split(',');
+const duration = Number(values.duration);
+const kbps = Number(values.kbps);
+const root = new URL('..', import.meta.url).pathname;
+const bun = process.execPath;
+const tmp = mkdtempSync(join(tmpdir(), 'lal-bench-'));
+const CLK_TCK = 100; // Linux USER_HZ
+
+async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const p = s.port;
+  s.stop(true);
+  return p;
+}
+
+function procCpuSec(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime
+}
+function procRssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+const rtmpPort = await freePort();
+const httpPort = await freePort();
+const apiPort = await freePort();
+const conf = JSON.parse(readFileSync(join(root, 'conf/lalserver.conf.json'), 'utf8'));
+Object.assign(conf.rtmp, { addr: `127.0.0.1:${rtmpPort}`, rtmps_enable: false, gop_num: 1 });
+Object.assign(conf.default_http, { http_listen_addr: `127.0.0.1:${httpPort}` });
+for (const k of ['httpflv', 'httpts', 'hls']) conf[k].enable_https = false;
+conf.hls.enable = false;
+Object.assign(conf.rtsp, { enable: false, rtsps_enable: false, ws_rtsp_enable: false });
+Object.assign(conf.http_api, { addr: `127.0.0.1:${apiPort}` });
+conf.pprof.enable = false;
+Object.assign(conf.log, { level: 2, filename: '', is_to_stdout: true });
+const confFile = join(tmp, 'bench.conf.json');
+writeFileSync(confFile, JSON.stringify(conf));
+
+// A 2 Mbit/s 30 s fixture (not committed: made here), looped while publishing.
+const media = join(tmp, 'bench.flv');
+const mk = Bun.spawnSync([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '30',
+  '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-b:v', `${kbps - 128}k`, '-maxrate', `${kbps - 128}k`, '-bufsize', `${kbps}k`, '-x264-params', 'nal-hrd=cbr', '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', media]);
+if (mk.exitCode !== 0) throw new Error(`bench: making the fixture failed: ${mk.stderr}`);
+
+const server = spawnTracked([bun, join(root, 'bin/lal.ts'), 'serve', '-c', confFile], { cwd: tmp });
+const serverOut = collect(server.stdout);
+await waitFor(() => serverOut.text().includes('server started'), 10_000, 'server start');
+const pub = spawnTracked([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', media, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/bench`]);
+await waitFor(async () => {
+  const r = await fetch(`http://127.0.0.1:${apiPort}/api/stat/group?stream_name=bench`).then((x) => x.json()) as { error_code: number };
+  return r.error_code === 0;
+}, 10_000, 'publisher');
+await Bun.sleep(3000);
+
+interface Row { proto: string; n: number; failed: number; slow: number; aggMbps: number; cpuPct: number; cpuPerGbit: number; rssMb: number; ffMed: number; ffP95: number }
+const rows: Row[] = [];
+try {
+  for (const proto of protos) {
+    for (const n of counts) {
+      const url = proto === 'rtmp' ? `rtmp://127.0.0.1:${rtmpPort}/live/bench` : `http://127.0.0.1:${httpPort}/live/bench.flv`;
+      const cpu0 = procCpuSec(server.pid);
+      const t0 = performance.now();
+      const b = spawnTracked([bun, join(root, 'bin/lal.ts'), 'bench', '-i', url, '-n', String(n), '--duration', String(duration), '--ramp', '500', '--bitrate', String(kbps), '--json']);
+      let rss = 0;
+      const rssTimer = setInterval(() => (rss = Math.max(rss, procRssMb(server.pid))), 500);
+      const out = await new Response(b.stdout).text();
+      await b.exited;
+      clearInterval(rssTimer);
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = procCpuSec(server.pid) - cpu0;
+      const line = out.trim().split('\n').pop() ?? '{}';
+      const r = JSON.parse(line) as { failed: number; slowPlayers: number; aggregateBitsPerSec: number; firstFrameMs: { median: number; p95: number } };
+      const gbit = r.aggregateBitsPerSec / 1e9;
+      const cpuPct = (cpu / wall) * 100;
+      rows.push({ proto, n, failed: r.failed, slow: r.slowPlayers, aggMbps: r.aggregateBitsPerSec / 1e6, cpuPct, cpuPerGbit: gbit > 0 ? cpuPct / gbit : 0, rssMb: rss, ffMed: r.firstFrameMs.median, ffP95: r.firstFrameMs.p95 });
+      console.error(`done ${proto} n=${n}`);
+      await Bun.sleep(2000);
+    }
+  }
+} finally {
+  await stopAll();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+console.log(`\nfan-out, ${kbps} kbit/s stream, ${duration} s hold, server CPU over the whole run (ramp included)`);
+console.log('| proto | players | failed | <95% | delivered Mbit/s | server CPU % of a core | CPU % per Gbit/s | peak RSS MB | first frame median / p95 ms |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.proto} | ${r.n} | ${r.failed} | ${r.slow} | ${r.aggMbps.toFixed(0)} | ${r.cpuPct.toFixed(1)} | ${r.cpuPerGbit.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.ffMed.toFixed(1)} / ${r.ffP95.toFixed(1)} |`);
+}

@@ -1,0 +1,69 @@
+/** `lal serve [-c FILE] [-p DIR]`: the full server on a LAL config (config.md §1). */
+import { defineCommand } from 'citty';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createConsola } from 'consola';
+import { consolaLevelFromLal } from '../lib/core/log.ts';
+import { findConfigFile, loadConfigFile } from '../lib/server/config.ts';
+import { startServer } from '../lib/server/server.ts';
+import { LAL_VERSION } from '../lib/core/version.ts';
+import { CLIError, fail, shutdownSignal, waitAbort } from './_cli.ts';
+
+export default defineCommand({
+  meta: { name: 'serve', description: 'Run the streaming server (RTMP, HTTP-FLV, WebSocket-FLV, HTTP API …)' },
+  args: {
+    config: { type: 'string', alias: 'c', description: 'config file (LAL lalserver.conf.json format); default: search LAL\'s paths' },
+    dir: { type: 'string', alias: 'p', description: 'change to this working directory before anything else' },
+  },
+  async run({ args }) {
+    try {
+      if (args.dir) {
+        try {
+          process.chdir(args.dir);
+        } catch (e) {
+          throw new CLIError(`serve: cannot change directory to ${args.dir}: ${(e as Error).message}`);
+        }
+      }
+      let file = args.config;
+      if (!file) {
+        file = findConfigFile(process.cwd(), (w) => console.warn(w));
+        if (!file) throw new CLIError('serve: no config file found in LAL\'s search paths; usage: lal serve -c ./conf/lalserver.conf.json');
+      }
+      const { config, warnings } = loadConfigFile(file);
+      const logCfg = config.log;
+      const log = createConsola({ level: consolaLevelFromLal(logCfg.level) });
+      if (!logCfg.is_to_stdout) log.setReporters([]);
+      if (logCfg.filename) {
+        try {
+          mkdirSync(dirname(logCfg.filename), { recursive: true });
+          const path = logCfg.filename;
+          log.addReporter({
+            log: (o) => {
+              const tag = o.tag ? `[${o.tag}] ` : '';
+              const text = o.args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ');
+              try {
+                appendFileSync(path, `${o.date.toISOString()} ${o.type.toUpperCase()} ${tag}${text}\n`);
+              } catch {
+                /* disk full or removed: keep serving */
+              }
+            },
+          });
+        } catch (e) {
+          log.warn(`log file ${logCfg.filename} disabled: ${(e as Error).message}`);
+        }
+      }
+      for (const w of warnings) log.warn(w);
+      log.info(`lal v${LAL_VERSION} starting with ${file} (cwd ${process.cwd()})`);
+      const signal = shutdownSignal();
+      const server = await startServer(config, { log });
+      log.info('server started');
+      await waitAbort(signal);
+      log.info(`${String(signal.reason)} received, shutting down`);
+      const done = server.close();
+      await Promise.race([done, new Promise((r) => setTimeout(r, 1500))]);
+      process.exit(0);
+    } catch (e) {
+      fail(e);
+    }
+  },
+});

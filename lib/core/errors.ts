@@ -1,0 +1,44 @@
+/**
+ * Error types shared by every module (design.md §1.7 rule 4).
+ * Messages are module-prefixed (`rtmp: chunk size 0 is invalid`) so a log line says where.
+ */
+
+/** Base class of every error lal throws on purpose. `code` is a stable machine-readable tag. */
+export class LalError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LalError';
+    this.code = code;
+  }
+}
+
+/** Malformed input: the bytes (or text) handed to a parser do not follow the format. */
+export class ParseError extends LalError {
+  constructor(message: string, code = 'parse') {
+    super(code, message);
+    this.name = 'ParseError';
+  }
+}
+
+/** A peer broke the protocol's state machine (e.g. media before `publish`). */
+export class ProtocolError extends LalError {
+  constructor(message: string, code = 'protocol') {
+    super(code, message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** Invalid configuration or command-line usage; commands turn it into exit code 1. */
+export class ConfigError extends LalError {
+  constructor(message: string, code = 'config') {
+    super(code, message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Short text of any thrown value, for one-line logs. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}

@@ -1,0 +1,3 @@
+/** RTMP/FLV ⇄ AvPacket remuxing (design.md §1.1 lib/remux): re-exports only. */
+export * from './rtmp.ts';
+export * from './flv.ts';

@@ -1,0 +1,230 @@
+/**
+ * RTMP/FLV ingest: RTMP media messages (or FLV tags: same bodies, media.md §2) → AvPacket and
+ * TrackInfo (design.md §1.3). Handles classic AVC/HEVC (codec 7/12), enhanced RTMP (protocols.md
+ * §2.6; unknown FourCCs forwarded opaquely, quirks.md Q-RTMP-1), AAC, G.711, Opus (LAL id 13) and
+ * MP3 (media.md §1), metadata normalisation (media.md §2).
+ *
+ * Never copies: packet units, `flvBody`, parameter sets and `metadata` are views of the message
+ * body, which the caller hands over (frozen, design.md §1.3).
+ */
+import { bytesEqual } from '../core/bytes.ts';
+import { ParseError } from '../core/errors.ts';
+import { MS_TO_TICKS, type AudioTrack, type AvPacket, type TrackInfo, type VideoTrack } from '../core/packet.ts';
+import { decodeAsc } from '../codec/aac/index.ts';
+import { decodeAvcConfigRecord, isH264KeyFrame, parseH264Sps, splitAvcc } from '../codec/h264/index.ts';
+import { decodeHevcConfigRecord, isH265KeyFrame, parseH265Sps } from '../codec/h265/index.ts';
+import { parseFlvAudioTag, type FlvAudioTagInfo } from '../format/flv/audio-header.ts';
+import { FlvTagType } from '../format/flv/tag.ts';
+import { FlvVideoFrameType, parseFlvVideoTag, type FlvVideoTagInfo } from '../format/flv/video-header.ts';
+
+/** An RTMP message after chunk reassembly (or an FLV tag): type 8/9/18, ms, FLV tag body. */
+export interface RtmpMediaMessage {
+  type: number;
+  /** Milliseconds (32-bit). For video, the DTS. */
+  timestamp: number;
+  body: Uint8Array;
+}
+
+export type RtmpIngestResult =
+  /** A media packet. `tracksChanged` is the new TrackInfo when this packet also changed it (first G.711/Opus frame). */
+  | { kind: 'packet'; packet: AvPacket; tracksChanged?: TrackInfo }
+  /** Sequence header or metadata: `tracks` is a new object. */
+  | { kind: 'tracks'; tracks: TrackInfo }
+  /** Nothing to forward (sample access, end of sequence, repeats, empty or short payloads). */
+  | { kind: 'ignore'; reason: string };
+
+/** AMF0 string `@setDataFrame` (media.md §2). */
+export const AMF0_SET_DATA_FRAME: Uint8Array = Uint8Array.of(
+  0x02, 0x00, 0x0d, 0x40, 0x73, 0x65, 0x74, 0x44, 0x61, 0x74, 0x61, 0x46, 0x72, 0x61, 0x6d, 0x65,
+);
+/** AMF0 string `|RtmpSampleAccess`: Flash permission message, never forwarded (protocols.md §2.4). */
+export const AMF0_RTMP_SAMPLE_ACCESS: Uint8Array = Uint8Array.of(
+  0x02, 0x00, 0x11, 0x7c, 0x52, 0x74, 0x6d, 0x70, 0x53, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x41, 0x63, 0x63, 0x65, 0x73, 0x73,
+);
+
+function startsWith(buf: Uint8Array, prefix: Uint8Array): boolean {
+  if (buf.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** "Without SDF" form (players, FLV files, caches): drop a leading `@setDataFrame` (a view). */
+export function stripSetDataFrame(body: Uint8Array): Uint8Array {
+  return startsWith(body, AMF0_SET_DATA_FRAME) ? body.subarray(AMF0_SET_DATA_FRAME.length) : body;
+}
+
+/** "With SDF" form (relay push): prepend `@setDataFrame` when absent (allocates then). */
+export function addSetDataFrame(body: Uint8Array): Uint8Array {
+  if (startsWith(body, AMF0_SET_DATA_FRAME)) return body;
+  const out = new Uint8Array(AMF0_SET_DATA_FRAME.length + body.length);
+  out.set(AMF0_SET_DATA_FRAME, 0);
+  out.set(body, AMF0_SET_DATA_FRAME.length);
+  return out;
+}
+
+/** Sample rate lal assumes for codecs whose FLV flags cannot say it (media.md §5.1). */
+const G711_SAMPLE_RATE = 8000;
+const OPUS_SAMPLE_RATE = 48000;
+/** NAL length size when a coded frame arrives before its sequence header (FLV always uses 4). */
+const DEFAULT_NALU_LENGTH_SIZE = 4;
+
+/**
+ * Converts one publisher's RTMP media messages to AvPackets. One instance per publish session.
+ * `tracks` is replaced by a new object on every change, so callers can compare identities.
+ */
+export class RtmpToAv {
+  private current: TrackInfo = {};
+  private naluLengthSize = DEFAULT_NALU_LENGTH_SIZE;
+
+  get tracks(): TrackInfo {
+    return this.current;
+  }
+
+  push(msg: RtmpMediaMessage): RtmpIngestResult {
+    switch (msg.type) {
+      case FlvTagType.Video: return this.video(msg.timestamp, msg.body);
+      case FlvTagType.Audio: return this.audio(msg.timestamp, msg.body);
+      case FlvTagType.Script: return this.data(msg.body);
+      default: return { kind: 'ignore', reason: `message type ${msg.type} is not media` };
+    }
+  }
+
+  private data(body: Uint8Array): RtmpIngestResult {
+    if (startsWith(body, AMF0_RTMP_SAMPLE_ACCESS)) return { kind: 'ignore', reason: '|RtmpSampleAccess' };
+    const metadata = stripSetDataFrame(body);
+    if (metadata.length === 0) return { kind: 'ignore', reason: 'empty data message' };
+    this.current = { ...this.current, metadata };
+    return { kind: 'tracks', tracks: this.current };
+  }
+
+  private video(ts: number, body: Uint8Array): RtmpIngestResult {
+    if (body.length === 0) return { kind: 'ignore', reason: 'empty video message' };
+    let h: FlvVideoTagInfo;
+    try {
+      h = parseFlvVideoTag(body);
+    } catch (e) {
+      if (e instanceof ParseError) return { kind: 'ignore', reason: `video: ${e.message}` };
+      throw e;
+    }
+    switch (h.packetType) {
+      case 'seq': return this.videoSequenceHeader(body, h);
+      // ffmpeg sends `17 02 00 00 00` when it stops (lal#115): benign. Forwarded to RTMP/FLV
+      // players as LAL does (an opaque packet without units); other outputs skip it.
+      case 'eos': return { kind: 'packet', packet: { ...this.opaqueVideo(ts, body, h), key: false } };
+      case 'nalu': return this.videoFrame(ts, body, h);
+      default: return { kind: 'packet', packet: this.opaqueVideo(ts, body, h) };
+    }
+  }
+
+  /** Metadata packets, command frames, non-AVC/HEVC classic codecs: RTMP/FLV outputs only. */
+  private opaqueVideo(ts: number, body: Uint8Array, h: FlvVideoTagInfo): AvPacket {
+    const t = ts * MS_TO_TICKS;
+    return { kind: 'video', codec: 'other', dts: t, pts: t, key: h.frameType === FlvVideoFrameType.Key, units: [], flvBody: body };
+  }
+
+  private videoSequenceHeader(body: Uint8Array, h: FlvVideoTagInfo): RtmpIngestResult {
+    if (body.length <= h.dataOffset) return { kind: 'ignore', reason: 'empty video sequence header' };
+    const prev = this.current.video;
+    if (prev?.flvSeqHeader && bytesEqual(prev.flvSeqHeader, body)) {
+      return { kind: 'ignore', reason: 'repeated video sequence header' };
+    }
+    const config = body.subarray(h.dataOffset);
+    let video: VideoTrack;
+    if (h.codec === 'h264') {
+      const rec = decodeAvcConfigRecord(config);
+      if (rec.sps.length === 0) throw new ParseError('remux-rtmp: AVC sequence header carries no SPS');
+      const sps = parseH264Sps(rec.sps[0]);
+      video = {
+        codec: 'h264', width: sps.width, height: sps.height, profile: sps.profile, level: sps.levelIdc,
+        sps: rec.sps, pps: rec.pps, config, flvSeqHeader: body,
+      };
+      this.naluLengthSize = rec.lengthSize;
+    } else if (h.codec === 'h265') {
+      const rec = decodeHevcConfigRecord(config);
+      if (rec.sps.length === 0) throw new ParseError('remux-rtmp: HEVC sequence header carries no SPS');
+      const sps = parseH265Sps(rec.sps[0]);
+      video = {
+        codec: 'h265', width: sps.width, height: sps.height, profile: sps.profile, level: sps.levelIdc,
+        sps: rec.sps, pps: rec.pps, vps: rec.vps, config, flvSeqHeader: body,
+      };
+      this.naluLengthSize = rec.lengthSize;
+    } else {
+      // unknown enhanced FourCC (av01, vp09…): kept for RTMP/FLV late joiners only (Q-RTMP-1)
+      video = { codec: 'other', width: 0, height: 0, profile: '', level: 0, sps: [], pps: [], config, flvSeqHeader: body };
+    }
+    this.current = { ...this.current, video };
+    return { kind: 'tracks', tracks: this.current };
+  }
+
+  private videoFrame(ts: number, body: Uint8Array, h: FlvVideoTagInfo): RtmpIngestResult {
+    if (body.length <= h.dataOffset) return { kind: 'ignore', reason: 'empty video frame' };
+    if (h.codec === 'other') return { kind: 'packet', packet: this.opaqueVideo(ts, body, h) };
+    const lengthSize = this.current.video?.codec === h.codec ? this.naluLengthSize : DEFAULT_NALU_LENGTH_SIZE;
+    let units: Uint8Array[];
+    try {
+      units = splitAvcc(body.subarray(h.dataOffset), lengthSize);
+    } catch (e) {
+      // one broken frame is dropped, not the session
+      if (e instanceof ParseError) return { kind: 'ignore', reason: `video frame: ${e.message}` };
+      throw e;
+    }
+    if (units.length === 0) return { kind: 'ignore', reason: 'video frame without NAL units' };
+    const key = h.frameType === FlvVideoFrameType.Key || (h.codec === 'h264' ? isH264KeyFrame(units) : isH265KeyFrame(units));
+    const packet: AvPacket = {
+      kind: 'video', codec: h.codec, dts: ts * MS_TO_TICKS, pts: (ts + h.cts) * MS_TO_TICKS, key, units, flvBody: body,
+    };
+    return { kind: 'packet', packet };
+  }
+
+  private audio(ts: number, body: Uint8Array): RtmpIngestResult {
+    if (body.length === 0) return { kind: 'ignore', reason: 'empty audio message' };
+    let h: FlvAudioTagInfo;
+    try {
+      h = parseFlvAudioTag(body);
+    } catch (e) {
+      if (e instanceof ParseError) return { kind: 'ignore', reason: `audio: ${e.message}` };
+      throw e;
+    }
+    const data = body.subarray(h.dataOffset);
+    const t = ts * MS_TO_TICKS;
+    switch (h.codec) {
+      case 'aac': {
+        if (data.length === 0) return { kind: 'ignore', reason: h.aacPacketType === 0 ? 'empty AAC sequence header' : 'empty AAC frame' };
+        if (h.aacPacketType === 0) return this.aacSequenceHeader(body, data);
+        if (this.current.audio?.codec !== 'aac') return { kind: 'ignore', reason: 'AAC frame before the AAC sequence header' };
+        return { kind: 'packet', packet: { kind: 'audio', codec: 'aac', dts: t, pts: t, key: true, units: [data], flvBody: body } };
+      }
+      case 'g711a':
+      case 'g711u':
+      case 'opus': {
+        if (data.length === 0) return { kind: 'ignore', reason: `empty ${h.codec} frame` };
+        const packet: AvPacket = { kind: 'audio', codec: h.codec, dts: t, pts: t, key: true, units: [data], flvBody: body };
+        if (this.current.audio?.codec === h.codec) return { kind: 'packet', packet };
+        const audio: AudioTrack = {
+          codec: h.codec,
+          sampleRate: h.codec === 'opus' ? OPUS_SAMPLE_RATE : G711_SAMPLE_RATE,
+          channels: h.soundType === 1 ? 2 : 1,
+        };
+        this.current = { ...this.current, audio };
+        return { kind: 'packet', packet, tracksChanged: this.current };
+      }
+      case 'mp3':
+        if (data.length === 0) return { kind: 'ignore', reason: 'empty mp3 frame' };
+        return { kind: 'packet', packet: { kind: 'audio', codec: 'mp3', dts: t, pts: t, key: true, units: [data], flvBody: body } };
+      default:
+        // other sound formats and enhanced audio: forwarded opaquely to RTMP/FLV outputs
+        return { kind: 'packet', packet: { kind: 'audio', codec: 'other', dts: t, pts: t, key: true, units: [], flvBody: body } };
+    }
+  }
+
+  private aacSequenceHeader(body: Uint8Array, asc: Uint8Array): RtmpIngestResult {
+    const prev = this.current.audio;
+    if (prev?.flvSeqHeader && bytesEqual(prev.flvSeqHeader, body)) {
+      return { kind: 'ignore', reason: 'repeated AAC sequence header' };
+    }
+    const info = decodeAsc(asc);
+    const audio: AudioTrack = { codec: 'aac', sampleRate: info.sampleRate, channels: info.channels, asc, flvSeqHeader: body };
+    this.current = { ...this.current, audio };
+    return { kind: 'tracks', tracks: this.current };
+  }
+}

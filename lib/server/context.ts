@@ -1,0 +1,37 @@
+/**
+ * What every session of a running server shares: config, hub, id generator, logger and the
+ * registry of live sessions (for timeouts and the tick).
+ */
+import type { Logger } from '../core/log.ts';
+import type { LalConfig } from './config.ts';
+import type { StreamHub } from './hub.ts';
+import type { SessionIdGen, SessionStat } from './stat.ts';
+
+/** Anything with a socket the server must be able to time out and close. */
+export interface LiveSession {
+  readonly stat: SessionStat;
+  /** Called every second by the server tick. */
+  tick(nowMs: number): void;
+  close(reason: string): void;
+}
+
+/** Library-only tuning (not LAL config keys): the slow-player bounds of every output. */
+export interface OutputLimits {
+  softPendingBytes?: number;
+  hardPendingBytes?: number;
+  drainTimeoutMs?: number;
+}
+
+export interface ServerContext {
+  readonly config: LalConfig;
+  readonly limits: OutputLimits;
+  readonly hub: StreamHub;
+  readonly ids: SessionIdGen;
+  readonly log: Logger;
+  readonly sessions: Set<LiveSession>;
+}
+
+/** A connection that has not published or played after this long is closed (quirks.md Q-TMO-1). */
+export const COMMAND_PHASE_TIMEOUT_MS = 10_000;
+/** A publisher that sent nothing for this long is closed (behaviour.md §12, read timeout). */
+export const PUBLISHER_READ_TIMEOUT_MS = 120_000;

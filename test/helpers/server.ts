@@ -1,0 +1,31 @@
+/** Start an in-process server on free loopback ports; `await using` releases it. */
+import { parseConfig, type LalConfig } from '../../lib/server/config.ts';
+import { startServer, type RunningServer } from '../../lib/server/server.ts';
+import { createLogger } from '../../lib/core/log.ts';
+import type { OutputLimits } from '../../lib/server/context.ts';
+
+export type Patch = { [K in keyof LalConfig]?: Partial<LalConfig[K]> };
+
+/** A config with every listener on 127.0.0.1:0 and TLS/pprof off; `patch` overrides sections. */
+export function testConfig(patch: Patch = {}): LalConfig {
+  const base: Record<string, unknown> = {
+    conf_version: 'v0.4.1',
+    server_id: 'test',
+    rtmp: { enable: true, addr: '127.0.0.1:0', rtmps_enable: false, gop_num: 1 },
+    default_http: { http_listen_addr: '127.0.0.1:0' },
+    httpflv: { enable: true, enable_https: false, url_pattern: '/', gop_num: 1 },
+    httpts: { enable: true, enable_https: false, url_pattern: '/', gop_num: 1 },
+    hls: { enable: false, enable_https: false, url_pattern: '/hls/' },
+    rtsp: { enable: false, rtsps_enable: false, ws_rtsp_enable: false },
+    http_api: { enable: true, addr: '127.0.0.1:0' },
+    pprof: { enable: false },
+    log: { level: 3, filename: '', is_to_stdout: false },
+  };
+  for (const [k, v] of Object.entries(patch)) base[k] = { ...(base[k] as object), ...(v as object) };
+  return parseConfig(JSON.stringify(base)).config;
+}
+
+export async function startTestServer(patch: Patch = {}, logLevel = Number(process.env.LAL_TEST_LOG ?? 7), limits?: OutputLimits): Promise<RunningServer & AsyncDisposable> {
+  const srv = await startServer(testConfig(patch), { log: createLogger({ lalLevel: logLevel }), limits });
+  return Object.assign(srv, { [Symbol.asyncDispose]: () => srv.close() });
+}
