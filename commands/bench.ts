@@ -42,6 +42,9 @@ export default defineCommand({
         rampPerSec: num(args.ramp, 'ramp', 200),
         referenceBitsPerSec: args.bitrate ? num(args.bitrate, 'bitrate', 0) * 1000 : undefined,
         signal,
+        onHold: (phase) => {
+          if (!tty) console.log(`hold: ${phase}`);
+        },
         onSecond: (s) => {
           const line = `t=${String(s.elapsedSec).padStart(3)}s started=${s.started} alive=${s.alive} playing=${s.playing} failed=${s.failed} ${mbps(s.bitsPerSec)}`;
           if (tty) process.stdout.write(`\r${line}\x1b[K`);

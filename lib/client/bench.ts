@@ -25,6 +25,8 @@ export interface BenchOptions {
   referenceBitsPerSec?: number;
   /** Called once per second with the live figures. */
   onSecond?: (s: BenchSecond) => void;
+  /** Called when the measured hold window starts and ends (after the ramp and first frames). */
+  onHold?: (phase: 'start' | 'end') => void;
   signal?: AbortSignal;
 }
 
@@ -231,10 +233,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const settleEnd = performance.now() + 5000;
     while (!aborted() && performance.now() < settleEnd && firstFrames < players.filter((p) => !p.error).length) await Bun.sleep(50);
     for (const p of players) p.windowStartBytes = p.bytes;
+    opts.onHold?.('start');
     const wStart = performance.now();
     const holdEnd = wStart + opts.durationSec * 1000;
     while (!aborted() && performance.now() < holdEnd) await Bun.sleep(100);
     const wSec = (performance.now() - wStart) / 1000;
+    opts.onHold?.('end');
 
     const rates = players.map((p) => ((p.bytes - p.windowStartBytes) * 8) / Math.max(0.001, wSec));
     const sortedRates = [...rates].sort((a, b) => a - b);
