@@ -57,20 +57,86 @@ export interface OutputOptions {
   drainTimeoutMs?: number;
 }
 
-export class OutputSubscriber implements Subscriber {
-  closed = false;
-  private joined = false;
-  private waitingKey = true;
+/**
+ * The slow-player policy over one ByteSink, shared by every byte-stream output (RTMP/FLV packets,
+ * TS frames): `admit(resumePoint)` says whether the next unit may be written.
+ */
+export class SinkGuard {
   private dropping = false;
-  private hasVideo = false;
-  private droppedFrames = 0;
-  /** Last packet of the join replay: if the stream then delivers it live, it is skipped. */
-  private lastReplayed: FanoutPacket | undefined;
+  droppedFrames = 0;
   private droppedSinceReport = 0;
   private lastDropReport = 0;
   private readonly soft: number;
   private readonly hard: number;
   private readonly drainTimeout: number;
+
+  constructor(
+    private readonly sink: ByteSink,
+    limits: Pick<OutputOptions, 'softPendingBytes' | 'hardPendingBytes' | 'drainTimeoutMs'>,
+    private readonly log: Logger,
+    private readonly close: (reason: string) => void,
+  ) {
+    this.soft = limits.softPendingBytes ?? SOFT_PENDING_BYTES;
+    this.hard = limits.hardPendingBytes ?? HARD_PENDING_BYTES;
+    this.drainTimeout = limits.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
+  }
+
+  /**
+   * May the next unit be written? `resumePoint`: a player can (re)start cleanly at this unit
+   * (a video key frame, any audio frame of an audio-only stream, a TS boundary).
+   * Closes the output past the hard bound.
+   */
+  admit(resumePoint: boolean): boolean {
+    const pending = this.sink.pendingBytes;
+    if (pending > 0) {
+      if (pending > this.hard) {
+        this.close('slow-consumer');
+        return false;
+      }
+      if (pending > this.soft) this.dropping = true;
+    }
+    if (this.dropping) {
+      if (!(pending <= this.soft && resumePoint)) {
+        this.droppedFrames++;
+        this.droppedSinceReport++;
+        return false;
+      }
+      this.dropping = false;
+    }
+    return true;
+  }
+
+  /** After a burst (join replay): close right away if it already overflowed. */
+  checkPending(): void {
+    if (this.sink.pendingBytes > this.hard) this.close('slow-consumer');
+  }
+
+  /** Periodic: no drain progress for drainTimeout → close; report drops at most every interval. */
+  tick(nowMs: number): void {
+    if (this.sink.closed) {
+      this.close('connection closed');
+      return;
+    }
+    if (this.sink.pendingBytes > 0 && nowMs - this.sink.lastProgressAt > this.drainTimeout) {
+      this.close(`slow-consumer (no drain for ${Math.round(this.drainTimeout / 1000)} s)`);
+      return;
+    }
+    if (this.droppedSinceReport > 0 && nowMs - this.lastDropReport >= DROP_REPORT_INTERVAL_MS) {
+      this.log.warn(`slow player: discarding ${this.droppedSinceReport} frames (total ${this.droppedFrames}), ${this.sink.pendingBytes} bytes pending`);
+      this.droppedSinceReport = 0;
+      this.lastDropReport = nowMs;
+    }
+  }
+}
+
+export class OutputSubscriber implements Subscriber {
+  closed = false;
+  private joined = false;
+  private waitingKey = true;
+  private hasVideo = false;
+  /** Last packet of the join replay: if the stream then delivers it live, it is skipped. */
+  private lastReplayed: FanoutPacket | undefined;
+  private readonly guard: SinkGuard;
   /** Set by the session: detach from the stream and release resources. */
   onClosed?: (reason: string) => void;
 
@@ -79,15 +145,13 @@ export class OutputSubscriber implements Subscriber {
     readonly sink: ByteSink,
     private readonly framer: Framer,
     private readonly opts: OutputOptions,
-    private readonly log: Logger,
+    log: Logger,
   ) {
-    this.soft = opts.softPendingBytes ?? SOFT_PENDING_BYTES;
-    this.hard = opts.hardPendingBytes ?? HARD_PENDING_BYTES;
-    this.drainTimeout = opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
+    this.guard = new SinkGuard(sink, opts, log, (r) => this.close(r));
   }
 
   get totalDroppedFrames(): number {
-    return this.droppedFrames;
+    return this.guard.droppedFrames;
   }
 
   onHeaders(h: StreamHeaders, gop: GopCache, fromStart = false): void {
@@ -104,7 +168,7 @@ export class OutputSubscriber implements Subscriber {
       }
       this.lastReplayed = replay[replay.length - 1];
       this.waitingKey = replay.length === 0 && this.hasVideo && !fromStart;
-      this.checkPending();
+      this.guard.checkPending();
       return;
     }
     const delta = this.framer.headers(h, false);
@@ -123,23 +187,7 @@ export class OutputSubscriber implements Subscriber {
       if (!(pkt.kind === 'video' && pkt.key)) return;
       this.waitingKey = false;
     }
-    const pending = this.sink.pendingBytes;
-    if (pending > 0) {
-      if (pending > this.hard) {
-        this.close('slow-consumer');
-        return;
-      }
-      if (pending > this.soft) this.dropping = true;
-    }
-    if (this.dropping) {
-      const resume = pending <= this.soft && (pkt.kind === 'video' ? pkt.key : !this.hasVideo);
-      if (!resume) {
-        this.droppedFrames++;
-        this.droppedSinceReport++;
-        return;
-      }
-      this.dropping = false;
-    }
+    if (!this.guard.admit(pkt.kind === 'video' ? pkt.key : !this.hasVideo)) return;
     const buf = this.framer.packet(fp);
     if (buf) this.sink.write(buf);
   }
@@ -150,25 +198,8 @@ export class OutputSubscriber implements Subscriber {
     this.waitingKey = true;
   }
 
-  private checkPending(): void {
-    if (this.sink.pendingBytes > this.hard) this.close('slow-consumer');
-  }
-
   tick(nowMs: number): void {
-    if (this.closed) return;
-    if (this.sink.closed) {
-      this.close('connection closed');
-      return;
-    }
-    if (this.sink.pendingBytes > 0 && nowMs - this.sink.lastProgressAt > this.drainTimeout) {
-      this.close('slow-consumer (no drain for 10 s)');
-      return;
-    }
-    if (this.droppedSinceReport > 0 && nowMs - this.lastDropReport >= DROP_REPORT_INTERVAL_MS) {
-      this.log.warn(`slow player: discarding ${this.droppedSinceReport} frames (total ${this.droppedFrames}), ${this.sink.pendingBytes} bytes pending`);
-      this.droppedSinceReport = 0;
-      this.lastDropReport = nowMs;
-    }
+    if (!this.closed) this.guard.tick(nowMs);
   }
 
   close(reason: string): void {
