@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.ts';
 import type { LalConfig } from './config.ts';
 import type { StreamHub } from './hub.ts';
 import type { SessionIdGen, SessionStat } from './stat.ts';
+import type { SegmentStore } from '../protocol/hls/store.ts';
 
 /** Anything with a socket the server must be able to time out and close. */
 export interface LiveSession {
@@ -29,6 +30,8 @@ export interface ServerContext {
   readonly ids: SessionIdGen;
   readonly log: Logger;
   readonly sessions: Set<LiveSession>;
+  /** Where HLS files live (disk, or memory with `use_memory_as_disk_flag`); undefined when HLS is off. */
+  readonly hlsStore?: SegmentStore;
 }
 
 /** A connection that has not published or played after this long is closed (quirks.md Q-TMO-1). */

@@ -17,14 +17,14 @@ export function packetMs(pkt: AvPacket): number {
   return Math.round(pkt.dts / 90);
 }
 
-interface Tag {
+export interface Tag {
   type: number;
   ts: number;
   body: Uint8Array;
 }
 
 /** Header tags in LAL's order: metadata, video sequence header, audio sequence header. */
-function headerTags(h: StreamHeaders, full: boolean): Tag[] {
+export function headerTags(h: StreamHeaders, full: boolean): Tag[] {
   const t = h.tracks;
   const out: Tag[] = [];
   if (t.metadata && (full || h.changed.metadata)) out.push({ type: RtmpMsgType.DataAmf0, ts: 0, body: t.metadata });
@@ -55,10 +55,6 @@ function encodeFlv(pkt: AvPacket): Uint8Array {
   return encodeFlvTag(flvTypeOf(pkt), packetMs(pkt), avPacketToFlvBody(pkt));
 }
 
-function joinOrUndefined(parts: Uint8Array[]): Uint8Array | undefined {
-  return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : concat(parts);
-}
-
 /** RTMP players: fmt-0 chunks on csid 5/6/7, message stream id 1, chunk size 4096. */
 export const rtmpFramer: Framer = {
   key: 'rtmp',
@@ -70,8 +66,7 @@ export const rtmpFramer: Framer = {
 /** HTTP-FLV players: FLV tags (the FLV file header is written by the session at attach). */
 export const flvFramer: Framer = {
   key: 'flv',
-  headers: (h, full) =>
-    joinOrUndefined([h.encodeOnce(full ? 'flv:full' : 'flv:delta', () => concat(headerTags(h, full).map((t) => encodeFlvTag(t.type, t.ts, t.body))))].filter((b) => b.length > 0)),
+  headers: (h, full) => h.encodeOnce(full ? 'flv:full' : 'flv:delta', () => concat(headerTags(h, full).map((t) => encodeFlvTag(t.type, t.ts, t.body)))),
   packet: (fp: FanoutPacket) => fp.encodeOnce('flv', encodeFlv),
 };
 

@@ -4,13 +4,17 @@
  */
 import { LalError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { Stream, type Publisher } from './stream.ts';
+import { Stream, type Publisher, type StreamHooks } from './stream.ts';
+import { TsPipeline } from './ts-pipeline.ts';
 import type { Subscriber } from './subscriber.ts';
 
 export interface HubOptions {
   /** GOPs kept per stream: the largest gop_num of any output. */
   gopNum: number;
   log: Logger;
+  /** Build the MPEG-TS branch (HTTP-TS, HLS, TS record enabled) with this many TS GOPs cached. */
+  ts?: { gopNum: number };
+  hooks?: StreamHooks;
 }
 
 export class StreamHub {
@@ -24,9 +28,11 @@ export class StreamHub {
   private getOrCreate(name: string, appName: string): Stream {
     let s = this.streams.get(name);
     if (!s) {
-      s = new Stream(name, appName, this.opts.gopNum, this.opts.log, (st) => {
+      const log = this.opts.log;
+      const ts = this.opts.ts ? new TsPipeline(this.opts.ts.gopNum, log) : undefined;
+      s = new Stream(name, appName, this.opts.gopNum, log, (st) => {
         if (this.streams.get(st.name) === st) this.streams.delete(st.name);
-      });
+      }, ts, this.opts.hooks);
       this.streams.set(name, s);
     }
     return s;

@@ -4,7 +4,7 @@
  * Failing to bind a plain address rejects (the command exits 1 naming it); TLS listeners that
  * cannot load their certificate are logged and skipped (config.md §3.2, §3.4).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
@@ -22,6 +22,9 @@ import { EMPTY_STAT_SESSION, SessionIdGen } from './stat.ts';
 import type { Stream } from './stream.ts';
 import type { LiveSession, OutputLimits, ServerContext } from './context.ts';
 import { RtmpSession } from './sessions/rtmp.ts';
+import { MediaOutputs } from './media-outputs.ts';
+import { DiskStore, MemoryStore } from '../protocol/hls/store.ts';
+import { HlsCleanup } from '../protocol/hls/muxer.ts';
 import { HttpMediaConn, type HttpModule, type HttpRoutes } from './sessions/http-media.ts';
 
 export interface RunningServer {
@@ -37,15 +40,30 @@ const BITRATE_INTERVAL_SEC = 5;
 
 export async function startServer(config: LalConfig, opts: { log?: Logger; limits?: OutputLimits } = {}): Promise<RunningServer> {
   const log = opts.log ?? silentLogger;
-  const gopNum = Math.max(config.rtmp.gop_num, config.httpflv.gop_num, config.httpts.gop_num, 0);
+  const gopNum = Math.max(config.rtmp.gop_num, config.httpflv.gop_num, 0);
+  const hlsOn = config.hls.enable || config.hls.enable_https;
+  const tsOn = hlsOn || config.httpts.enable || config.httpts.enable_https || config.record.enable_mpegts;
+  const hlsStore = hlsOn ? (config.hls.use_memory_as_disk_flag ? new MemoryStore({ log }) : new DiskStore()) : undefined;
+  const hlsCleanup = hlsStore ? new HlsCleanup({ store: hlsStore, outPath: config.hls.out_path, log }) : undefined;
+  const media = new MediaOutputs(config, log, hlsStore, hlsCleanup);
   const ctx: ServerContext = {
     config,
     limits: opts.limits ?? {},
-    hub: new StreamHub({ gopNum, log }),
+    hub: new StreamHub({ gopNum, log, ts: tsOn ? { gopNum: config.httpts.gop_num } : undefined, hooks: media }),
     ids: new SessionIdGen(),
     log,
     sessions: new Set<LiveSession>(),
+    hlsStore,
   };
+  media.hub = ctx.hub;
+  for (const [on, dir] of [[config.record.enable_flv, config.record.flv_out_path], [config.record.enable_mpegts, config.record.mpegts_out_path]] as const) {
+    if (!on) continue;
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      log.error(`record: cannot create ${dir}: ${errorText(e)}`);
+    }
+  }
   const startTime = formatReadableTime(new Date());
   const tcpListeners: TcpListener[] = [];
   const httpListeners: HttpListener[] = [];
@@ -174,12 +192,18 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
       stopAll();
       for (const s of [...ctx.sessions]) s.close('server shutdown');
       ctx.hub.dispose('server shutdown');
+      hlsCleanup?.close();
     },
   };
 }
 
 function statGroup(s: Stream): StatGroup {
-  const subs = [...s.subs].map((x) => x.stat.toJSON());
+  // http-api.md §3.2: RTMP, FLV, TS, RTSP, HLS players in that order; recorders are not players.
+  const order: Record<string, number> = { RTMP: 0, FLV: 1, TS: 2, RTSP: 3, HLS: 4 };
+  const subs = [...s.subs]
+    .filter((x) => !x.hidden && !x.closed)
+    .sort((a, b) => (order[a.stat.protocol] ?? 9) - (order[b.stat.protocol] ?? 9))
+    .map((x) => x.stat.toJSON());
   return {
     stream_name: s.name,
     app_name: s.appName,
@@ -220,7 +244,7 @@ function createControl(ctx: ServerContext, startTime: string): ServerControl {
         return 'ok';
       }
       for (const sub of s.subs) {
-        if (sub.stat.sessionId === id && !sub.closed) {
+        if (sub.stat.sessionId === id && !sub.closed && !sub.hidden) {
           sub.close('kicked by api');
           return 'ok';
         }

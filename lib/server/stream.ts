@@ -10,6 +10,13 @@ import { FanoutPacket, StreamHeaders } from './fanout.ts';
 import { GopCache } from './gop-cache.ts';
 import { PeriodRecord, type SessionStat } from './stat.ts';
 import type { Subscriber } from './subscriber.ts';
+import type { TsPipeline } from './ts-pipeline.ts';
+
+/** Server-level reactions to an input starting/stopping (HLS muxer, recorders, notify). */
+export interface StreamHooks {
+  onPublishStart?(s: Stream): void;
+  onPublishStop?(s: Stream): void;
+}
 
 export interface Publisher {
   readonly stat: SessionStat;
@@ -34,6 +41,8 @@ export class Stream {
   videoHeight = 0;
   private iterating = false;
   private toRemove: Subscriber[] = [];
+  /** The MPEG-TS branch (HTTP-TS, HLS, TS recording) when any of them is enabled. */
+  readonly ts: TsPipeline | undefined;
 
   constructor(
     readonly name: string,
@@ -41,8 +50,11 @@ export class Stream {
     gopNum: number,
     private readonly log: Logger,
     private readonly onEmpty: (s: Stream) => void,
+    ts?: TsPipeline,
+    private readonly hooks: StreamHooks = {},
   ) {
     this.gop = new GopCache(gopNum);
+    this.ts = ts;
   }
 
   get isEmpty(): boolean {
@@ -56,12 +68,14 @@ export class Stream {
     this.ready = false;
     this.headers = undefined;
     this.gop.clear();
+    this.safe('publish-start hook', () => this.hooks.onPublishStart?.(this));
   }
 
   /** The publisher left: forget headers and caches, keep the players (behaviour.md §3.3). */
   removePublisher(p: Publisher): void {
     if (this.publisher !== p) return;
     this.publisher = undefined;
+    this.safe('publish-stop hook', () => this.hooks.onPublishStop?.(this));
     this.headers = undefined;
     this.ready = false;
     this.gop.clear();
@@ -78,6 +92,7 @@ export class Stream {
     };
     this.headers = new StreamHeaders(tracks, changed);
     this.noteCodecs(tracks);
+    if (this.ts) this.safe('ts', () => this.ts!.setTracks(tracks));
     if (!this.ready) return; // joiners get everything at the first media packet
     const h = this.headers;
     this.each((s) => s.onHeaders(h, this.gop));
@@ -85,6 +100,7 @@ export class Stream {
 
   write(pkt: AvPacket): void {
     if (pkt.kind === 'video') this.fps.add(Math.floor(Date.now() / 1000));
+    if (this.ts && pkt.units.length > 0) this.safe('ts', () => this.ts!.push(pkt));
     const fp = new FanoutPacket(pkt);
     this.gop.feed(fp);
     if (!this.ready) {
@@ -95,6 +111,15 @@ export class Stream {
       this.each((s) => s.onHeaders(h, this.gop, true));
     }
     this.each((s) => s.onPacket(fp));
+  }
+
+  /** Run a stream-level step; a failure is logged and never reaches the publisher's session. */
+  private safe(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.log.error(`stream ${this.name}: ${what} failed: ${errorText(e)}`);
+    }
   }
 
   /** Count a video message that carried no packet (sequence headers), as LAL's fps does. */

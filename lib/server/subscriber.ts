@@ -28,6 +28,8 @@ export const DROP_REPORT_INTERVAL_MS = 10_000;
 export interface Subscriber {
   readonly stat: SessionStat;
   readonly closed: boolean;
+  /** Internal outputs (recorders) are not players: not in stats, not kickable. */
+  hidden?: boolean;
   /**
    * Stream headers exist (join) or changed (live update). `fromStart`: the stream just began and
    * this player was already waiting, so it gets every packet from the first (no key-frame wait).
@@ -131,6 +133,7 @@ export class SinkGuard {
 
 export class OutputSubscriber implements Subscriber {
   closed = false;
+  hidden = false;
   private joined = false;
   private waitingKey = true;
   private hasVideo = false;

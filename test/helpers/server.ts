@@ -15,7 +15,7 @@ export function testConfig(patch: Patch = {}): LalConfig {
     default_http: { http_listen_addr: '127.0.0.1:0' },
     httpflv: { enable: true, enable_https: false, url_pattern: '/', gop_num: 1 },
     httpts: { enable: true, enable_https: false, url_pattern: '/', gop_num: 1 },
-    hls: { enable: false, enable_https: false, url_pattern: '/hls/' },
+    hls: { enable: false, enable_https: false, url_pattern: '/hls/', fragment_duration_ms: 3000, fragment_num: 6 },
     rtsp: { enable: false, rtsps_enable: false, ws_rtsp_enable: false },
     http_api: { enable: true, addr: '127.0.0.1:0' },
     pprof: { enable: false },

@@ -17,6 +17,8 @@ import { flvFramer, wsFlvFramer } from '../framers.ts';
 import type { Stream } from '../stream.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
 import type { LiveSession, ServerContext } from '../context.ts';
+import { TsSubscriber } from '../ts-subscriber.ts';
+import { HlsContentType, hlsFilePath, resolveHlsRequest } from '../../protocol/hls/path.ts';
 
 export type HttpModule = 'flv' | 'ts' | 'hls';
 
@@ -67,7 +69,7 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
   private log: Logger;
   private parser: HttpRequestParser | undefined = new HttpRequestParser();
   private ws: WsFrameReader | undefined;
-  private sub: OutputSubscriber | undefined;
+  private sub: OutputSubscriber | TsSubscriber | undefined;
   private stream: Stream | undefined;
   private closed = false;
   private readonly openedAt = performance.now();
@@ -129,11 +131,66 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
     const { dir, last } = splitUrlPath(req.path);
     if (mod === 'flv' || mod === 'ts') {
       if (last.endsWith('.flv') && this.moduleOn('flv')) return this.startFlv(req, dir, last.slice(0, -4));
-      // TODO(httpts): .ts players (2026-11, #3)
+      if (last.endsWith('.ts') && this.moduleOn('ts')) return this.startTs(req, dir, last.slice(0, -3));
       return this.reply(404, 'Not Found');
     }
-    // TODO(hls): HLS playlists and fragments (2026-11, #3)
+    if (mod === 'hls') return this.serveHls(req);
     return this.reply(404, 'Not Found');
+  }
+
+  /** HLS playlists and fragments from the segment store (hls.md §6); never outside out_path. */
+  private serveHls(req: HttpRequest): void {
+    const cfg = this.ctx.config;
+    const store = this.ctx.hlsStore;
+    const info = resolveHlsRequest(req.target, cfg.hls.url_pattern || '/hls/');
+    if ('error' in info || !store) return this.reply(404, 'Not Found');
+    if (info.fileType === 'm3u8' && checkSimpleAuth(cfg.simple_auth, cfg.simple_auth.hls_m3u8_enable, info.streamName, req.query)) {
+      // quirks.md Q-HLS-2: FIXed to 403 (upstream answers an empty 200).
+      return this.reply(403, 'Forbidden');
+    }
+    let body: Uint8Array | undefined;
+    try {
+      body = store.readFile(hlsFilePath(cfg.hls.out_path, info.streamName, info.fileName));
+    } catch {
+      body = undefined;
+    }
+    if (!body) return this.reply(404, 'Not Found');
+    const head = enc.encode(
+      `HTTP/1.1 200 OK\r\nServer: ${SERVER}\r\nCache-Control: no-cache\r\nContent-Type: ${HlsContentType[info.fileType]}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${CORS}\r\n`,
+    );
+    this.conn.sink.write(head);
+    if (req.method !== 'HEAD') this.conn.sink.write(body);
+    this.close('hls served', true);
+  }
+
+  private startTs(req: HttpRequest, appName: string, streamName: string): void {
+    const cfg = this.ctx.config;
+    if (!streamName) return this.reply(404, 'Not Found');
+    if (checkSimpleAuth(cfg.simple_auth, cfg.simple_auth.sub_httpts_enable, streamName, req.query)) {
+      this.log.warn(`http-ts ${streamName} from ${this.conn.remoteAddr} refused: simple auth`);
+      this.close('auth failed');
+      return;
+    }
+    const isWs = isWebSocketUpgrade(req);
+    const sink = this.conn.sink;
+    this.stat = new SessionStat(this.ctx.ids.next('TSPUBSUB'), 'TS', 'SUB', this.conn.remoteAddr);
+    this.stat.source = { read: () => 0, wrote: () => sink.bytesWritten };
+    this.log = this.ctx.log.withTag(this.stat.sessionId);
+    if (isWs) {
+      const key = req.headers['sec-websocket-key'];
+      if (!key) return this.reply(400, 'Bad Request', 'missing Sec-WebSocket-Key\n');
+      sink.write(wsUpgradeHead(key));
+      this.ws = new WsFrameReader();
+    } else {
+      sink.write(mediaResponseHead('video/mp2t'));
+    }
+    const sub = new TsSubscriber(this.stat, sink, isWs, { gopNum: cfg.httpts.gop_num, singleGopMaxFrameNum: cfg.httpts.single_gop_max_frame_num, ...this.ctx.limits }, this.log);
+    sub.onClosed = (reason) => this.close(reason);
+    this.sub = sub;
+    const stream = this.ctx.hub.subscribe(streamName, appName, sub);
+    this.stream = stream;
+    if (stream.ts) sub.attach(stream.ts);
+    this.log.info(`${isWs ? 'ws-ts' : 'http-ts'} player ${this.conn.remoteAddr} plays ${streamName}`);
   }
 
   private moduleOn(m: HttpModule): boolean {
@@ -186,6 +243,7 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
     this.ctx.sessions.delete(this);
     if (this.sub && this.stream) {
       this.sub.close(reason);
+      if (this.sub instanceof TsSubscriber) this.stream.ts?.consumers.delete(this.sub);
       this.stream.removeSubscriber(this.sub);
       this.log.info(`stop playing ${this.stream.name} (${reason})`);
     }

@@ -1,0 +1,282 @@
+/**
+ * MPEG-TS packets (ISO/IEC 13818-1 §2.4.3.2–§2.4.3.5): header and adaptation field codec, and
+ * the PES packetiser every TS output shares (spec media.md §4.6). `packetizePes` is the TS
+ * fan-out hot path (once per frame, shared by HTTP-TS players, HLS and TS recording): it
+ * computes the packet count first and writes into one buffer, with no per-packet allocation.
+ *
+ *   header (4 bytes)
+ *   +--------+---+----+---+-------+----------+-----+----+
+ *   | sync 8 |TEI|PUSI|pri| PID 13| scramb 2 |AFC 2|CC 4|
+ *   +--------+---+----+---+-------+----------+-----+----+
+ *   adaptation field (AFC 2 or 3)
+ *   | adaptation_field_length 8 | disc | RAI | ESPI | PCR | OPCR | splice | priv | ext |
+ *   | [PCR: base 33 | reserved 6 = 111111 | extension 9] [OPCR …] … stuffing 0xFF |
+ */
+import { ParseError } from '../../core/errors.ts';
+import { encodePesHeaderInto, pesHeaderSize } from './pes.ts';
+import { TS_PACKET_SIZE } from './types.ts';
+
+export const TS_SYNC_BYTE = 0x47;
+export const TS_HEADER_SIZE = 4;
+/** Payload room of a packet without adaptation field. */
+export const TS_PAYLOAD_SIZE = TS_PACKET_SIZE - TS_HEADER_SIZE;
+/** The PCR field: 33-bit base, 6 reserved bits, 9-bit extension. */
+export const PCR_SIZE = 6;
+
+/** adaptation_field_control (Table 2-5). 0 is reserved. */
+export const TsAdaptationFieldControl = { Payload: 1, Adaptation: 2, Both: 3 } as const;
+
+/** Adaptation field flag bits (§2.4.3.4). */
+export const AdaptationFlag = {
+  Discontinuity: 0x80,
+  RandomAccess: 0x40,
+  EsPriority: 0x20,
+  Pcr: 0x10,
+  Opcr: 0x08,
+  SplicingPoint: 0x04,
+  PrivateData: 0x02,
+  Extension: 0x01,
+} as const;
+
+export interface TsPacketHeader {
+  transportError: boolean;
+  payloadUnitStart: boolean;
+  priority: boolean;
+  pid: number;
+  scrambling: number;
+  adaptationFieldControl: number;
+  continuityCounter: number;
+}
+
+export interface TsAdaptationField {
+  /** adaptation_field_length (bytes after the length byte). */
+  length: number;
+  discontinuity: boolean;
+  randomAccess: boolean;
+  /** PCR base (90 kHz, 33 bits), when PCR_flag is set. */
+  pcr?: number;
+  /** PCR extension (27 MHz remainder, 0..299), when PCR_flag is set. */
+  pcrExtension?: number;
+}
+
+export interface TsPacket {
+  header: TsPacketHeader;
+  adaptation?: TsAdaptationField;
+  /** The payload bytes (a view, possibly empty). */
+  payload: Uint8Array;
+}
+
+/**
+ * Parse the 188-byte packet at `off`. Throws ParseError when the packet is cut short, the sync
+ * byte is wrong, adaptation_field_control is the reserved 0, or the adaptation field overruns
+ * the packet.
+ */
+export function decodeTsPacket(buf: Uint8Array, off = 0): TsPacket {
+  if (off < 0 || off + TS_PACKET_SIZE > buf.length) {
+    throw new ParseError(`mpegts: packet at offset ${off} needs ${TS_PACKET_SIZE} bytes, have ${Math.max(0, buf.length - off)}`, 'truncated');
+  }
+  if (buf[off] !== TS_SYNC_BYTE) throw new ParseError(`mpegts: sync byte 0x${buf[off].toString(16)} at offset ${off} is not 0x47`);
+  const b1 = buf[off + 1];
+  const b3 = buf[off + 3];
+  const header: TsPacketHeader = {
+    transportError: (b1 & 0x80) !== 0,
+    payloadUnitStart: (b1 & 0x40) !== 0,
+    priority: (b1 & 0x20) !== 0,
+    pid: ((b1 & 0x1f) << 8) | buf[off + 2],
+    scrambling: b3 >> 6,
+    adaptationFieldControl: (b3 >> 4) & 3,
+    continuityCounter: b3 & 0x0f,
+  };
+  const afc = header.adaptationFieldControl;
+  if (afc === 0) throw new ParseError(`mpegts: PID 0x${header.pid.toString(16)} uses the reserved adaptation_field_control 0`);
+  const end = off + TS_PACKET_SIZE;
+  let p = off + TS_HEADER_SIZE;
+  let adaptation: TsAdaptationField | undefined;
+  if (afc & TsAdaptationFieldControl.Adaptation) {
+    const length = buf[p];
+    // AFC 2: the field fills the packet (183); AFC 3: at most 182 so one payload byte remains.
+    const max = afc === TsAdaptationFieldControl.Adaptation ? TS_PAYLOAD_SIZE - 1 : TS_PAYLOAD_SIZE - 2;
+    if (length > max) {
+      throw new ParseError(`mpegts: adaptation_field_length ${length} on PID 0x${header.pid.toString(16)} exceeds ${max}`);
+    }
+    adaptation = { length, discontinuity: false, randomAccess: false };
+    if (length > 0) {
+      const flags = buf[p + 1];
+      adaptation.discontinuity = (flags & AdaptationFlag.Discontinuity) !== 0;
+      adaptation.randomAccess = (flags & AdaptationFlag.RandomAccess) !== 0;
+      if (flags & AdaptationFlag.Pcr) {
+        if (length < 1 + PCR_SIZE) throw new ParseError(`mpegts: adaptation field of ${length} bytes is too short for its PCR`);
+        adaptation.pcr = decodePcrBase(buf, p + 2);
+        adaptation.pcrExtension = ((buf[p + 6] & 1) << 8) | buf[p + 7];
+      }
+    }
+    p += 1 + length;
+  }
+  const payload = afc & TsAdaptationFieldControl.Payload ? buf.subarray(p, end) : buf.subarray(end, end);
+  return adaptation ? { header, adaptation, payload } : { header, payload };
+}
+
+/** Write a 4-byte packet header at `off`; returns 4. */
+export function encodeTsPacketHeaderInto(
+  h: { pid: number; payloadUnitStart: boolean; adaptationFieldControl: number; continuityCounter: number },
+  out: Uint8Array,
+  off: number,
+): number {
+  out[off] = TS_SYNC_BYTE;
+  out[off + 1] = (h.payloadUnitStart ? 0x40 : 0) | ((h.pid >> 8) & 0x1f);
+  out[off + 2] = h.pid & 0xff;
+  out[off + 3] = ((h.adaptationFieldControl & 3) << 4) | (h.continuityCounter & 0x0f);
+  return TS_HEADER_SIZE;
+}
+
+function decodePcrBase(buf: Uint8Array, off: number): number {
+  return buf[off] * 2 ** 25 + buf[off + 1] * 2 ** 17 + buf[off + 2] * 2 ** 9 + buf[off + 3] * 2 + (buf[off + 4] >> 7);
+}
+
+/**
+ * Write a PCR whose base is `base` (modulo 2^33), reserved bits all 1 and extension 0, as LAL
+ * does (media.md §4.6): `base>>25, base>>17, base>>9, base>>1, (base&1)<<7 | 7E, 00`. Returns 6.
+ */
+export function encodePcrInto(base: number, out: Uint8Array, off: number): number {
+  let v = base % 2 ** 33;
+  if (v < 0) v += 2 ** 33;
+  v = Math.floor(v);
+  out[off] = Math.floor(v / 2 ** 25) & 0xff;
+  out[off + 1] = Math.floor(v / 2 ** 17) & 0xff;
+  out[off + 2] = Math.floor(v / 2 ** 9) & 0xff;
+  out[off + 3] = Math.floor(v / 2) & 0xff;
+  out[off + 4] = ((v & 1) << 7) | 0x7e;
+  out[off + 5] = 0;
+  return PCR_SIZE;
+}
+
+/** One PES to packetise. */
+export interface PesPacketizeInput {
+  pid: number;
+  streamId: number;
+  /** 90 kHz as written into the PES (callers add any offset such as LAL's +63000). */
+  pts: number;
+  /** Written only when present and different from `pts`. */
+  dts?: number;
+  /** When set, the first packet's adaptation field carries this PCR base (90 kHz). */
+  pcr?: number;
+  /** random_access_indicator on the first packet (LAL sets it together with the PCR). */
+  randomAccess?: boolean;
+  /** The PES payload as pieces written back to back (no need to concatenate first). */
+  payload: readonly Uint8Array[];
+}
+
+/** Length of the first packet's own adaptation data (flags byte + PCR), 0 when it has none. */
+function firstAdaptationData(input: PesPacketizeInput): number {
+  if (input.pcr !== undefined) return 1 + PCR_SIZE;
+  return input.randomAccess ? 1 : 0;
+}
+
+function payloadLength(parts: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+/**
+ * Number of 188-byte packets a PES of `payloadLength` bytes takes, given its PES header size and
+ * the first packet's adaptation data (flags + PCR, without the length byte; 0 for none).
+ * Always at least 1 (an empty payload still carries its PES header).
+ */
+export function tsPacketCount(payloadLength: number, pesHeaderLength: number, firstAdaptationDataLength: number): number {
+  const firstRoom = TS_PAYLOAD_SIZE - pesHeaderLength - (firstAdaptationDataLength > 0 ? 1 + firstAdaptationDataLength : 0);
+  if (payloadLength <= firstRoom) return 1;
+  return 1 + Math.ceil((payloadLength - firstRoom) / TS_PAYLOAD_SIZE);
+}
+
+/** Bytes `packetizePes` produces for `input`. */
+export function packetizedSize(input: PesPacketizeInput): number {
+  const len = payloadLength(input.payload);
+  const header = pesHeaderSize({ streamId: input.streamId, payloadLength: len, pts: input.pts, dts: input.dts });
+  return tsPacketCount(len, header, firstAdaptationData(input)) * TS_PACKET_SIZE;
+}
+
+/**
+ * Split one PES into TS packets written at `out[off…]` (media.md §4.6): PUSI on the first
+ * packet; continuity counter incremented before each packet starting from `lastCc` (so a new
+ * PID passes 0 and its first packet has CC 1); the first packet carries the adaptation field
+ * (random access + PCR) when asked; the last packet is padded through its adaptation field —
+ * an existing field grows and `FF` follows its data, otherwise a field of length stuffing−1
+ * with flags `00` and `FF`s is added (one stuffing byte is just `adaptation_field_length 0`).
+ * Returns the bytes written and the CC of the last packet.
+ */
+export function packetizePesInto(
+  input: PesPacketizeInput,
+  lastCc: number,
+  out: Uint8Array,
+  off: number,
+): { written: number; cc: number } {
+  const parts = input.payload;
+  const total = payloadLength(parts);
+  const pesHeader = { streamId: input.streamId, payloadLength: total, pts: input.pts, dts: input.dts };
+  const pesLen = pesHeaderSize(pesHeader);
+  const afData = firstAdaptationData(input);
+  const count = tsPacketCount(total, pesLen, afData);
+  const size = count * TS_PACKET_SIZE;
+  if (off < 0 || off + size > out.length) {
+    throw new ParseError(`mpegts: ${count} packets do not fit at offset ${off} of ${out.length}`, 'truncated');
+  }
+  let cc = lastCc & 0x0f;
+  let remaining = total;
+  let partIndex = 0;
+  let partOffset = 0;
+  let p = off;
+  for (let i = 0; i < count; i++) {
+    const first = i === 0;
+    cc = (cc + 1) & 0x0f;
+    const ownAf = first ? afData : 0; // adaptation data other than stuffing
+    const headRoom = TS_PAYLOAD_SIZE - (first ? pesLen : 0) - (ownAf > 0 ? 1 + ownAf : 0);
+    const stuffing = remaining < headRoom ? headRoom - remaining : 0;
+    const hasAf = ownAf > 0 || stuffing > 0;
+    encodeTsPacketHeaderInto(
+      { pid: input.pid, payloadUnitStart: first, adaptationFieldControl: hasAf ? TsAdaptationFieldControl.Both : TsAdaptationFieldControl.Payload, continuityCounter: cc },
+      out,
+      p,
+    );
+    let w = p + TS_HEADER_SIZE;
+    if (ownAf > 0) {
+      out[w++] = ownAf + stuffing; // adaptation_field_length
+      out[w++] = (input.randomAccess || input.pcr !== undefined ? AdaptationFlag.RandomAccess : 0) | (input.pcr !== undefined ? AdaptationFlag.Pcr : 0);
+      if (input.pcr !== undefined) w += encodePcrInto(input.pcr, out, w);
+      out.fill(0xff, w, w + stuffing);
+      w += stuffing;
+    } else if (stuffing > 0) {
+      out[w++] = stuffing - 1; // adaptation_field_length
+      if (stuffing >= 2) {
+        out[w++] = 0; // no flags
+        out.fill(0xff, w, w + stuffing - 2);
+        w += stuffing - 2;
+      }
+    }
+    if (first) w += encodePesHeaderInto(pesHeader, out, w);
+    // Gather-copy the payload pieces into what is left of this packet.
+    let room = p + TS_PACKET_SIZE - w;
+    remaining -= room;
+    while (room > 0) {
+      const part = parts[partIndex];
+      const n = Math.min(room, part.length - partOffset);
+      out.set(n === part.length ? part : part.subarray(partOffset, partOffset + n), w);
+      w += n;
+      room -= n;
+      partOffset += n;
+      if (partOffset === part.length) {
+        partIndex++;
+        partOffset = 0;
+      }
+    }
+    p += TS_PACKET_SIZE;
+  }
+  return { written: size, cc };
+}
+
+/** `packetizePesInto` into a new buffer of exactly the right size (one allocation). */
+export function packetizePes(input: PesPacketizeInput, lastCc: number): { bytes: Uint8Array; cc: number } {
+  const bytes = new Uint8Array(packetizedSize(input));
+  const { cc } = packetizePesInto(input, lastCc, bytes, 0);
+  return { bytes, cc };
+}
