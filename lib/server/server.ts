@@ -32,6 +32,8 @@ export interface RunningServer {
   readonly ports: { rtmp?: number; rtmps?: number; http?: number; https?: number; api?: number };
   readonly hub: StreamHub;
   readonly control: ServerControl;
+  /** The shared server context (for in-process extensions and tests). */
+  readonly ctx: ServerContext;
   close(): Promise<void>;
 }
 
@@ -185,6 +187,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
     ports,
     hub: ctx.hub,
     control,
+    ctx,
     async close() {
       if (closed) return;
       closed = true;
