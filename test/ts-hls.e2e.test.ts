@@ -77,6 +77,7 @@ describe('HTTP-TS, HLS and recording', () => {
     await using srv = await startTestServer({ hls: { enable: true, out_path: out, fragment_duration_ms: 1000, fragment_num: 6, cleanup_mode: 0 } });
     const pub = publish(`rtmp://127.0.0.1:${srv.ports.rtmp}/live/h1`, { realtime: true });
     expect(await pub.exited).toBe(0);
+    await waitFor(() => !srv.control.statGroup('h1'), 5_000, 'input ended');
     const base = `http://127.0.0.1:${srv.ports.http}`;
     const live = await fetch(`${base}/hls/h1/playlist.m3u8`);
     expect(live.status).toBe(200);
@@ -117,7 +118,7 @@ describe('HTTP-TS, HLS and recording', () => {
     for (let i = 0; i < 2; i++) {
       const pub = publish(`rtmp://127.0.0.1:${srv.ports.rtmp}/live/r1`, { file: 'h264-aac.flv' });
       expect(await pub.exited).toBe(0);
-      await Bun.sleep(300);
+      await waitFor(() => srv.control.statGroup('r1')?.pub.session_id === '', 5_000, 'input ended');
     }
     ac.abort();
     await body;

@@ -7,6 +7,7 @@ import type { LalConfig } from './config.ts';
 import type { StreamHub } from './hub.ts';
 import type { SessionIdGen, SessionStat } from './stat.ts';
 import type { SegmentStore } from '../protocol/hls/store.ts';
+import type { HlsSessionTracker } from './sessions/hls.ts';
 
 /** Anything with a socket the server must be able to time out and close. */
 export interface LiveSession {
@@ -32,6 +33,8 @@ export interface ServerContext {
   readonly sessions: Set<LiveSession>;
   /** Where HLS files live (disk, or memory with `use_memory_as_disk_flag`); undefined when HLS is off. */
   readonly hlsStore?: SegmentStore;
+  /** HLS player sessions (only with `hls.sub_session_hash_key`). */
+  hlsSessions?: HlsSessionTracker;
 }
 
 /** A connection that has not published or played after this long is closed (quirks.md Q-TMO-1). */

@@ -23,6 +23,7 @@ import type { Stream } from './stream.ts';
 import type { LiveSession, OutputLimits, ServerContext } from './context.ts';
 import { RtmpSession } from './sessions/rtmp.ts';
 import { MediaOutputs } from './media-outputs.ts';
+import { HlsSessionTracker } from './sessions/hls.ts';
 import { DiskStore, MemoryStore } from '../protocol/hls/store.ts';
 import { HlsCleanup } from '../protocol/hls/muxer.ts';
 import { HttpMediaConn, type HttpModule, type HttpRoutes } from './sessions/http-media.ts';
@@ -58,6 +59,10 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
     hlsStore,
   };
   media.hub = ctx.hub;
+  if (hlsOn && config.hls.sub_session_hash_key) {
+    ctx.hlsSessions = new HlsSessionTracker(ctx, log);
+    ctx.sessions.add(ctx.hlsSessions);
+  }
   for (const [on, dir] of [[config.record.enable_flv, config.record.flv_out_path], [config.record.enable_mpegts, config.record.mpegts_out_path]] as const) {
     if (!on) continue;
     try {

@@ -9,6 +9,7 @@ import { errorText } from '../core/errors.ts';
 import { AvToMpegts, type TsEvent } from '../remux/mpegts.ts';
 import type { TsFrame } from '../format/mpegts/types.ts';
 import type { HlsMuxer } from '../protocol/hls/muxer.ts';
+import { TimestampNormalizer } from '../core/timestamp.ts';
 
 /** Anything that takes the TS byte stream: HTTP-TS/WS-TS players, the TS recorder. */
 export interface TsConsumer {
@@ -57,6 +58,8 @@ export class TsGopCache {
 export class TsPipeline {
   private remuxer: AvToMpegts | undefined;
   private hls: HlsMuxer | undefined;
+  /** Wrap/jump/non-monotonic corrections before muxing (identity for clean streams). */
+  normalizer = new TimestampNormalizer();
   readonly consumers = new Set<TsConsumer>();
   readonly gop: TsGopCache;
   patPmt: Uint8Array | undefined;
@@ -68,6 +71,7 @@ export class TsPipeline {
   /** A publisher started: fresh remuxer (continuity counters, probe), optional HLS muxer. */
   start(hls?: HlsMuxer): void {
     this.remuxer = new AvToMpegts({ log: this.log });
+    this.normalizer = new TimestampNormalizer();
     this.hls = hls;
     this.patPmt = undefined;
     this.gop.clear();
@@ -83,7 +87,9 @@ export class TsPipeline {
 
   push(pkt: AvPacket): void {
     if (!this.remuxer) return;
-    this.handle(this.remuxer.push(pkt));
+    const t = this.normalizer.normalize(pkt.kind, pkt.dts, pkt.pts);
+    const p = t.dts === pkt.dts && t.pts === pkt.pts ? pkt : { ...pkt, dts: t.dts, pts: t.pts };
+    this.handle(this.remuxer.push(p));
   }
 
   /** The publisher left: flush pending audio, close the HLS fragment with ENDLIST. */

@@ -19,6 +19,7 @@ import { checkSimpleAuth } from '../simple-auth.ts';
 import type { LiveSession, ServerContext } from '../context.ts';
 import { TsSubscriber } from '../ts-subscriber.ts';
 import { HlsContentType, hlsFilePath, resolveHlsRequest } from '../../protocol/hls/path.ts';
+import { rewritePlaylistForSession, sessionIdFromQuery, sessionRedirectBody, sessionRedirectLocation, type HlsSubSession } from '../../protocol/hls/sessions.ts';
 
 export type HttpModule = 'flv' | 'ts' | 'hls';
 
@@ -148,6 +149,26 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
       // quirks.md Q-HLS-2: FIXed to 403 (upstream answers an empty 200).
       return this.reply(403, 'Forbidden');
     }
+    // hls.md §7: player sessions when a hash key is configured.
+    const tracker = this.ctx.hlsSessions;
+    let session: HlsSubSession | undefined;
+    if (tracker?.enabled) {
+      const hash = sessionIdFromQuery(req.query);
+      if (hash) {
+        session = tracker.table.touch(hash);
+        if (!session) return this.reply(404, 'Not Found');
+      } else if (info.fileType === 'm3u8') {
+        const host = req.headers.host ?? '';
+        const created = tracker.create({ streamName: info.streamName, appName: info.appName, url: `http://${host}${req.target}`, urlParam: req.query, remoteAddr: this.conn.remoteAddr });
+        if (!created) return this.reply(503, 'Service Unavailable', 'too many hls sessions\n');
+        const q = req.target.indexOf('?');
+        const loc = sessionRedirectLocation(q >= 0 ? req.target.slice(0, q) : req.target, req.query, created.hash);
+        const b = enc.encode(sessionRedirectBody(loc));
+        this.conn.sink.write(enc.encode(`HTTP/1.1 302 Found\r\nServer: ${SERVER}\r\nLocation: ${loc}\r\nCache-Control: no-cache\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${b.length}\r\nConnection: close\r\n${CORS}\r\n`));
+        this.conn.sink.write(b);
+        return this.close('hls redirect', true);
+      }
+    }
     let body: Uint8Array | undefined;
     try {
       body = store.readFile(hlsFilePath(cfg.hls.out_path, info.streamName, info.fileName));
@@ -155,6 +176,10 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
       body = undefined;
     }
     if (!body) return this.reply(404, 'Not Found');
+    if (session) {
+      if (info.fileType === 'm3u8') body = enc.encode(rewritePlaylistForSession(new TextDecoder().decode(body), session.hash));
+      tracker!.table.addBytes(session, body.length);
+    }
     const head = enc.encode(
       `HTTP/1.1 200 OK\r\nServer: ${SERVER}\r\nCache-Control: no-cache\r\nContent-Type: ${HlsContentType[info.fileType]}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${CORS}\r\n`,
     );
