@@ -16,6 +16,7 @@ import { decodeHevcConfigRecord, isH265KeyFrame, parseH265Sps } from '../codec/h
 import { parseFlvAudioTag, type FlvAudioTagInfo } from '../format/flv/audio-header.ts';
 import { FlvTagType } from '../format/flv/tag.ts';
 import { FlvVideoFrameType, parseFlvVideoTag, type FlvVideoTagInfo } from '../format/flv/video-header.ts';
+import { stripSetDataFrame } from '../protocol/rtmp/messages.ts';
 
 /** An RTMP message after chunk reassembly (or an FLV tag): type 8/9/18, ms, FLV tag body. */
 export interface RtmpMediaMessage {
@@ -33,10 +34,6 @@ export type RtmpIngestResult =
   /** Nothing to forward (sample access, end of sequence, repeats, empty or short payloads). */
   | { kind: 'ignore'; reason: string };
 
-/** AMF0 string `@setDataFrame` (media.md §2). */
-export const AMF0_SET_DATA_FRAME: Uint8Array = Uint8Array.of(
-  0x02, 0x00, 0x0d, 0x40, 0x73, 0x65, 0x74, 0x44, 0x61, 0x74, 0x61, 0x46, 0x72, 0x61, 0x6d, 0x65,
-);
 /** AMF0 string `|RtmpSampleAccess`: Flash permission message, never forwarded (protocols.md §2.4). */
 export const AMF0_RTMP_SAMPLE_ACCESS: Uint8Array = Uint8Array.of(
   0x02, 0x00, 0x11, 0x7c, 0x52, 0x74, 0x6d, 0x70, 0x53, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x41, 0x63, 0x63, 0x65, 0x73, 0x73,
@@ -48,19 +45,8 @@ function startsWith(buf: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
-/** "Without SDF" form (players, FLV files, caches): drop a leading `@setDataFrame` (a view). */
-export function stripSetDataFrame(body: Uint8Array): Uint8Array {
-  return startsWith(body, AMF0_SET_DATA_FRAME) ? body.subarray(AMF0_SET_DATA_FRAME.length) : body;
-}
-
-/** "With SDF" form (relay push): prepend `@setDataFrame` when absent (allocates then). */
-export function addSetDataFrame(body: Uint8Array): Uint8Array {
-  if (startsWith(body, AMF0_SET_DATA_FRAME)) return body;
-  const out = new Uint8Array(AMF0_SET_DATA_FRAME.length + body.length);
-  out.set(AMF0_SET_DATA_FRAME, 0);
-  out.set(body, AMF0_SET_DATA_FRAME.length);
-  return out;
-}
+// `@setDataFrame` handling lives once, in protocol/rtmp/messages.ts (media.md §2).
+export { SET_DATA_FRAME as AMF0_SET_DATA_FRAME, stripSetDataFrame, withSetDataFrame as addSetDataFrame } from '../protocol/rtmp/messages.ts';
 
 /** Sample rate lal assumes for codecs whose FLV flags cannot say it (media.md §5.1). */
 const G711_SAMPLE_RATE = 8000;
