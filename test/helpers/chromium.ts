@@ -126,7 +126,6 @@ export async function ensureChromium(opts: { log?: (msg: string) => void; probe?
     if (plan.kind !== 'found') throw new Error(`chromium: apt-get install finished but no binary was found. ${INSTALL_HINT}`);
   }
   if (plan.kind === 'error') throw new Error(plan.message);
-  if (plan.kind !== 'found') throw new Error(`chromium: unexpected plan ${plan.kind}`);
   const r = await run([plan.path, '--version'], VERSION_TIMEOUT_MS);
   const version = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !/chrom/i.test(version)) {
