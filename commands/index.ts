@@ -7,5 +7,7 @@ export const main = defineCommand({
   subCommands: {
     serve: () => import('./serve.ts').then((m) => m.default),
     bench: () => import('./bench.ts').then((m) => m.default),
+    push: () => import('./push.ts').then((m) => m.default),
+    pull: () => import('./pull.ts').then((m) => m.default),
   },
 });

@@ -1,0 +1,134 @@
+/**
+ * Pull a live stream into an FLV file (library form of `lal pull`): RTMP play or HTTP-FLV GET,
+ * every tag written as it arrives (a killed process leaves a playable file), until the source
+ * ends, `durationMs` passes or the signal fires.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Logger } from '../core/log.ts';
+import { silentLogger } from '../core/log.ts';
+import { LalError, errorText } from '../core/errors.ts';
+import { concat } from '../core/bytes.ts';
+import { connectTcp, type TcpConn } from '../net/tcp.ts';
+import { RtmpClientConn } from '../protocol/rtmp/client-conn.ts';
+import { parseRtmpUrl } from '../protocol/rtmp/url.ts';
+import { FLV_HEADER, FlvReader, encodeFlvTag, type FlvTag } from '../format/flv/index.ts';
+
+export interface PullOptions {
+  url: string;
+  /** Output FLV path; omit to only count. */
+  output?: string;
+  durationMs?: number;
+  timeoutMs?: number;
+  log?: Logger;
+  signal?: AbortSignal;
+  onTag?: (t: FlvTag) => void;
+}
+
+export interface PullResult {
+  tags: number;
+  videoTags: number;
+  audioTags: number;
+  bytes: number;
+}
+
+export async function pullToFlv(opts: PullOptions): Promise<PullResult> {
+  const log = opts.log ?? silentLogger;
+  const fd = opts.output ? openSync(opts.output, 'w') : -1;
+  const res: PullResult = { tags: 0, videoTags: 0, audioTags: 0, bytes: 0 };
+  const write = (b: Uint8Array) => {
+    if (fd >= 0) writeSync(fd, b);
+  };
+  write(FLV_HEADER);
+  const onTag = (t: FlvTag) => {
+    res.tags++;
+    if (t.type === 9) res.videoTags++;
+    if (t.type === 8) res.audioTags++;
+    write(encodeFlvTag(t.type, t.timestamp, t.body));
+    opts.onTag?.(t);
+  };
+  let conn: TcpConn | undefined;
+  let finish!: (e?: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = (e) => (e ? reject(e) : resolve());
+  });
+  let started = false;
+  const isRtmp = /^rtmps?:\/\//i.test(opts.url);
+  try {
+    if (isRtmp) {
+      const u = parseRtmpUrl(opts.url);
+      let client: RtmpClientConn | undefined;
+      conn = await connectTcp({
+        host: u.host,
+        port: u.port,
+        tls: u.scheme === 'rtmps',
+        handler: (c) => {
+          client = new RtmpClientConn({
+            sink: c.sink,
+            log,
+            url: opts.url,
+            mode: 'play',
+            handler: {
+              onStarted: () => (started = true),
+              onMedia: (m) => onTag({ type: m.type, timestamp: m.timestamp, body: m.body }),
+              onError: (e) => finish(e),
+            },
+          });
+          return {
+            onData: (d) => {
+              res.bytes += d.length;
+              client!.feed(d);
+            },
+            onClose: (err) => finish(started ? undefined : err ?? new LalError('closed', `pull: ${opts.url}: closed before play started`)),
+          };
+        },
+      });
+      client!.start();
+    } else {
+      const u = new URL(opts.url);
+      if (u.protocol !== 'http:' || !u.pathname.endsWith('.flv')) throw new LalError('usage', `pull: unsupported url ${opts.url} (rtmp://… or http://….flv)`);
+      let head: Uint8Array = new Uint8Array(0);
+      let inBody = false;
+      const reader = new FlvReader();
+      conn = await connectTcp({
+        host: u.hostname,
+        port: Number(u.port || 80),
+        handler: () => ({
+          onData: (d) => {
+            res.bytes += d.length;
+            let body = d;
+            if (!inBody) {
+              head = concat([head, d]);
+              let i = -1;
+              for (let k = 3; k < head.length; k++) if (head[k] === 10 && head[k - 1] === 13 && head[k - 2] === 10 && head[k - 3] === 13) { i = k + 1; break; }
+              if (i < 0) return;
+              const status = new TextDecoder('latin1').decode(head.subarray(0, Math.min(i, 200))).split('\r\n')[0];
+              if (!/^HTTP\/1\.[01] 200/.test(status)) return finish(new LalError('http', `pull: ${opts.url}: ${status}`));
+              inBody = true;
+              started = true;
+              body = head.subarray(i);
+            }
+            for (const t of reader.feed(body)) if (t.type === 8 || t.type === 9 || t.type === 18) onTag(t);
+          },
+          onClose: (err) => finish(started ? undefined : err ?? new LalError('closed', `pull: ${opts.url}: closed before the response`)),
+        }),
+      });
+      conn.sink.write(new TextEncoder().encode(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: lal/0.1.0\r\nAccept: */*\r\n\r\n`));
+    }
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    timers.push(setTimeout(() => { if (!started) finish(new LalError('timeout', `pull: ${opts.url}: not playing after ${timeoutMs} ms`)); }, timeoutMs));
+    if (opts.durationMs) timers.push(setTimeout(() => finish(), opts.durationMs));
+    opts.signal?.addEventListener('abort', () => finish(), { once: true });
+    try {
+      await done;
+    } finally {
+      for (const t of timers) clearTimeout(t);
+    }
+    return res;
+  } catch (e) {
+    throw e instanceof LalError ? e : new LalError('pull', `pull: ${opts.url}: ${errorText(e)}`);
+  } finally {
+    conn?.sink.close();
+    if (fd >= 0) closeSync(fd);
+  }
+}
