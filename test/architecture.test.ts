@@ -1,7 +1,8 @@
 /**
  * design.md §1.2: the direction of imports, enforced. core ← codec ← format ← protocol ← remux ←
  * {server, client}; net imports only core; api imports only core (and hono); only lib/net calls
- * Bun's socket/serve APIs; nothing in lib imports commands; no process.exit/argv in lib.
+ * Bun's socket/serve APIs; nothing in lib imports commands; no process.exit/argv in lib; the
+ * test-only lib/core/testing.ts is imported by tests (`*.test.ts`, `_testing.ts`) only.
  */
 import { expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -54,6 +55,8 @@ test('lib modules import only in the allowed direction', () => {
       }
       const tmod = target.split('/')[0];
       if (!(allowed[mod] ?? []).includes(tmod)) bad.push(`${relative(root, f)} (${mod}) imports ${tmod}: ${spec}`);
+      // test utilities stay out of shipped code: only *.test.ts and _testing.ts may import them
+      if (target === 'core/testing.ts' && !f.endsWith('/_testing.ts')) bad.push(`${relative(root, f)} imports the test-only ${spec}`);
     }
   }
   expect(bad).toEqual([]);

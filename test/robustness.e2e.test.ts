@@ -14,18 +14,9 @@ import { startTestServer } from './helpers/server.ts';
 import { fixturePath, httpFlvClient, isSeqHeaderTag } from './flv-tools.ts';
 import type { OutputSubscriber } from '../lib/server/subscriber.ts';
 import { HARD_PENDING_BYTES } from '../lib/server/subscriber.ts';
+import { mulberry32, randomBytes } from '../lib/core/testing.ts';
 
 afterAll(stopAll);
-
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Open a TCP connection, send bytes, wait until the server closes it (or the timeout). */
 async function sendAndWaitClose(port: number, data: Uint8Array, timeoutMs = 3000): Promise<'closed' | 'open'> {
@@ -49,7 +40,7 @@ describe('robustness', () => {
     const play = httpFlvClient(`http://127.0.0.1:${srv.ports.http}/live/ok.flv`);
     const pub = publish(`rtmp://127.0.0.1:${srv.ports.rtmp}/live/ok`, 5);
     await waitFor(() => play.tags.length > 5, 10_000, 'healthy stream');
-    const junk = (n: number) => new Uint8Array(n).map(() => Math.floor(rnd() * 256));
+    const junk = (n: number) => randomBytes(rnd, n);
     const cases: [string, number, Uint8Array, boolean][] = [];
     for (let i = 0; i < 10; i++) {
       const bad = junk(1 + Math.floor(rnd() * 20000));

@@ -1,6 +1,7 @@
 /**
  * Test support for lib/codec (not exported from the folder's index): real parameter-set
- * vectors and the hostile-input helpers of design.md §1.8.
+ * vectors and an emulation-prevention inserter. The generic helpers (PRNG, hex, hostile inputs
+ * of design.md §1.8) are in lib/core/testing.ts.
  *
  * Vectors were produced once, at authoring time, with the ffmpeg binary in
  * node_modules/@ffmpeg-installer (libx264/libx265, lavfi testsrc2, ffmpeg's AAC encoder), the
@@ -9,72 +10,6 @@
  * (the `displayWidth/Height` ones) and ffmpeg's `trace_headers` bitstream filter showed for the
  * coded fields. Tests never run ffmpeg.
  */
-import { ParseError } from '../core/errors.ts';
-
-export function hex(s: string): Uint8Array {
-  const t = s.replace(/\s+/g, '');
-  const out = new Uint8Array(t.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.substr(i * 2, 2), 16);
-  return out;
-}
-
-export function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
-export function fromBase64(s: string): Uint8Array {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-}
-
-/** mulberry32: tiny seeded PRNG so random tests repeat exactly. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomBytes(rnd: () => number, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
-  return b;
-}
-
-/**
- * Run `fn`; a ParseError counts as a clean rejection, anything else is rethrown so the test
- * fails. Use as `expect(() => outcome(...)).not.toThrow()`.
- */
-export function outcome(fn: () => unknown): 'ok' | 'rejected' {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ParseError) return 'rejected';
-    throw e;
-  }
-}
-
-/**
- * Hostile inputs for a decoder: every strict prefix of each valid vector, 200 seeded random
- * buffers (0..63 bytes), and 200 seeded mutations (1..3 random bytes changed) of the vectors.
- */
-export function hostileInputs(vectors: readonly Uint8Array[], seed = 1): Uint8Array[] {
-  const rnd = mulberry32(seed);
-  const out: Uint8Array[] = [];
-  for (const v of vectors) for (let n = 0; n < v.length; n++) out.push(v.subarray(0, n));
-  for (let i = 0; i < 200; i++) out.push(randomBytes(rnd, Math.floor(rnd() * 64)));
-  for (let i = 0; i < 200 && vectors.length > 0; i++) {
-    const v = vectors[i % vectors.length].slice(); // copy: we mutate it
-    const k = 1 + Math.floor(rnd() * 3);
-    for (let j = 0; j < k && v.length > 0; j++) v[Math.floor(rnd() * v.length)] = Math.floor(rnd() * 256);
-    out.push(v);
-  }
-  return out;
-}
 
 /** Insert emulation_prevention_three_byte where an RBSP needs it (inverse of removal). */
 export function addEmulationPrevention(rbsp: Uint8Array): Uint8Array {

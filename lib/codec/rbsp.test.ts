@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { removeEmulationPrevention } from './rbsp.ts';
-import { addEmulationPrevention, hex, mulberry32, outcome, randomBytes, toHex } from './_testing.ts';
+import { addEmulationPrevention } from './_testing.ts';
+import { fromHex, mulberry32, outcome, randomBytes, toHex } from '../core/testing.ts';
 
 describe('removeEmulationPrevention', () => {
   test.each([
@@ -13,11 +14,11 @@ describe('removeEmulationPrevention', () => {
     ['03 at the very end', '1100000003', '11000000'],
     ['real SPS (two removals)', '6764001eacd940a02ff97011000003000100000300320f162d96', '6764001eacd940a02ff9701100000001000000320f162d96'],
   ])('%s', (_name, input, want) => {
-    expect(toHex(removeEmulationPrevention(hex(input)))).toBe(want);
+    expect(toHex(removeEmulationPrevention(fromHex(input)))).toBe(want);
   });
 
   test('returns the input itself when there is nothing to remove', () => {
-    const b = hex('67640016acb2');
+    const b = fromHex('67640016acb2');
     expect(removeEmulationPrevention(b)).toBe(b);
     const empty = new Uint8Array(0);
     expect(removeEmulationPrevention(empty)).toBe(empty);

@@ -6,27 +6,25 @@ import { decodeHevcConfigRecord } from '../codec/h265/index.ts';
 import { decodeAmf0All } from '../format/amf0/index.ts';
 import { audioSeqHeaderBody, avPacketToFlvBody, buildMetadata, flvTagTypeOf, flvTimestampOf, videoSeqHeaderBody } from './flv.ts';
 import { RtmpToAv } from './rtmp.ts';
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+import { fromHex, toHex } from '../core/testing.ts';
 
 // Parameter sets of real encoder output (libx264 320x240 High; libx265 320x240 Main).
-const AVC_SPS = unhex('6764000dacd94141fb011000000300100000030320f1429960');
-const AVC_PPS = unhex('68ebe3cb22c0');
-const HEVC_VPS = unhex('40010c01ffff01600000030090000003000003003c959809');
-const HEVC_SPS = unhex('42010101600000030090000003000003003ca00a080f165959a4932bc04040000003004000000642');
-const HEVC_PPS = unhex('4401c172b46240');
+const AVC_SPS = fromHex('6764000dacd94141fb011000000300100000030320f1429960');
+const AVC_PPS = fromHex('68ebe3cb22c0');
+const HEVC_VPS = fromHex('40010c01ffff01600000030090000003000003003c959809');
+const HEVC_SPS = fromHex('42010101600000030090000003000003003ca00a080f165959a4932bc04040000003004000000642');
+const HEVC_PPS = fromHex('4401c172b46240');
 
 const h264Track: VideoTrack = { codec: 'h264', width: 320, height: 240, profile: 'High', level: 13, sps: [AVC_SPS], pps: [AVC_PPS] };
 const h265Track: VideoTrack = { codec: 'h265', width: 320, height: 240, profile: 'Main', level: 60, sps: [HEVC_SPS], pps: [HEVC_PPS], vps: [HEVC_VPS] };
 
 describe('buildMetadata (media.md §2)', () => {
   test('AAC + H.264: onMetaData + object in LAL order, byte-exact', () => {
-    const body = buildMetadata({ video: h264Track, audio: { codec: 'aac', sampleRate: 44100, channels: 2, asc: unhex('1210') } });
-    const str = (s: string) => hex(Buffer.from(s)).padStart(0);
-    const num = (v: number) => { const b = Buffer.alloc(8); b.writeDoubleBE(v); return hex(b); };
+    const body = buildMetadata({ video: h264Track, audio: { codec: 'aac', sampleRate: 44100, channels: 2, asc: fromHex('1210') } });
+    const str = (s: string) => toHex(Buffer.from(s)).padStart(0);
+    const num = (v: number) => { const b = Buffer.alloc(8); b.writeDoubleBE(v); return toHex(b); };
     const key = (k: string) => k.length.toString(16).padStart(4, '0') + str(k);
-    expect(hex(body)).toBe(
+    expect(toHex(body)).toBe(
       '02000a' + str('onMetaData') + '03' +
       key('audiocodecid') + '00' + num(10) +
       key('videocodecid') + '00' + num(7) +
@@ -51,19 +49,19 @@ describe('buildMetadata (media.md §2)', () => {
 describe('sequence header bodies', () => {
   test('H.264 from parameter sets: 17 00 00 00 00 + avcC', () => {
     const body = videoSeqHeaderBody(h264Track);
-    expect(hex(body)).toBe('1700000000' + hex(encodeAvcConfigRecord({ sps: [AVC_SPS], pps: [AVC_PPS] })));
+    expect(toHex(body)).toBe('1700000000' + toHex(encodeAvcConfigRecord({ sps: [AVC_SPS], pps: [AVC_PPS] })));
   });
 
   test('H.265 from parameter sets: legacy 1C 00 00 00 00 + hvcC with VPS/SPS/PPS', () => {
     const body = videoSeqHeaderBody(h265Track);
-    expect(hex(body.subarray(0, 5))).toBe('1c00000000');
+    expect(toHex(body.subarray(0, 5))).toBe('1c00000000');
     const rec = decodeHevcConfigRecord(body.subarray(5));
-    expect([rec.vps.map(hex), rec.sps.map(hex), rec.pps.map(hex), rec.lengthSize]).toEqual([[hex(HEVC_VPS)], [hex(HEVC_SPS)], [hex(HEVC_PPS)], 4]);
+    expect([rec.vps.map(toHex), rec.sps.map(toHex), rec.pps.map(toHex), rec.lengthSize]).toEqual([[toHex(HEVC_VPS)], [toHex(HEVC_SPS)], [toHex(HEVC_PPS)], 4]);
   });
 
   test('a config record is reused as is', () => {
-    const config = unhex('01640016ffe1000467640016010004' + '68ee3cb0');
-    expect(hex(videoSeqHeaderBody({ ...h264Track, config }))).toBe('1700000000' + hex(config));
+    const config = fromHex('01640016ffe1000467640016010004' + '68ee3cb0');
+    expect(toHex(videoSeqHeaderBody({ ...h264Track, config }))).toBe('1700000000' + toHex(config));
   });
 
   test('codec other needs the received header', () => {
@@ -71,7 +69,7 @@ describe('sequence header bodies', () => {
   });
 
   test('audio: AAC is AF 00 + ASC, other codecs have none', () => {
-    expect(hex(audioSeqHeaderBody({ codec: 'aac', sampleRate: 44100, channels: 2, asc: unhex('1210') })!)).toBe('af001210');
+    expect(toHex(audioSeqHeaderBody({ codec: 'aac', sampleRate: 44100, channels: 2, asc: fromHex('1210') })!)).toBe('af001210');
     expect(audioSeqHeaderBody({ codec: 'aac', sampleRate: 44100, channels: 2 })).toBeUndefined();
     expect(audioSeqHeaderBody({ codec: 'g711u', sampleRate: 8000, channels: 1 })).toBeUndefined();
     expect(audioSeqHeaderBody({ codec: 'opus', sampleRate: 48000, channels: 2 })).toBeUndefined();
@@ -79,42 +77,42 @@ describe('sequence header bodies', () => {
 });
 
 describe('avPacketToFlvBody builds media.md §1/§6.3 bodies that RtmpToAv reads back', () => {
-  const idr = unhex('65888400ff');
-  const sei = unhex('0605ffee');
-  const slice = unhex('419a0203');
-  const hIdr = unhex('2601af0c');
-  const hTrail = unhex('0201d0');
+  const idr = fromHex('65888400ff');
+  const sei = fromHex('0605ffee');
+  const slice = fromHex('419a0203');
+  const hIdr = fromHex('2601af0c');
+  const hTrail = fromHex('0201d0');
   const cases: [string, AvPacket, string][] = [
     ['H.264 key with cts 40 ms', { kind: 'video', codec: 'h264', dts: 9000, pts: 12600, key: true, units: [sei, idr] },
-      '1701000028' + '00000004' + hex(sei) + '00000005' + hex(idr)],
+      '1701000028' + '00000004' + toHex(sei) + '00000005' + toHex(idr)],
     ['H.264 inter with negative cts', { kind: 'video', codec: 'h264', dts: 9000, pts: 5400, key: false, units: [slice] },
-      '2701ffffd8' + '00000004' + hex(slice)],
+      '2701ffffd8' + '00000004' + toHex(slice)],
     ['H.265 key (legacy id 12)', { kind: 'video', codec: 'h265', dts: 900, pts: 900, key: true, units: [hIdr] },
-      '1c01000000' + '00000004' + hex(hIdr)],
+      '1c01000000' + '00000004' + toHex(hIdr)],
     ['H.265 inter', { kind: 'video', codec: 'h265', dts: 900, pts: 4500, key: false, units: [hTrail] },
-      '2c01000028' + '00000003' + hex(hTrail)],
-    ['AAC raw', { kind: 'audio', codec: 'aac', dts: 1800, pts: 1800, key: true, units: [unhex('21100460')] }, 'af01' + '21100460'],
-    ['G.711 A-law', { kind: 'audio', codec: 'g711a', dts: 1800, pts: 1800, key: true, units: [unhex('d5d5')] }, '72d5d5'],
-    ['G.711 µ-law', { kind: 'audio', codec: 'g711u', dts: 1800, pts: 1800, key: true, units: [unhex('ffff')] }, '82ffff'],
-    ['Opus', { kind: 'audio', codec: 'opus', dts: 1800, pts: 1800, key: true, units: [unhex('fc0102')] }, 'dffc0102'],
+      '2c01000028' + '00000003' + toHex(hTrail)],
+    ['AAC raw', { kind: 'audio', codec: 'aac', dts: 1800, pts: 1800, key: true, units: [fromHex('21100460')] }, 'af01' + '21100460'],
+    ['G.711 A-law', { kind: 'audio', codec: 'g711a', dts: 1800, pts: 1800, key: true, units: [fromHex('d5d5')] }, '72d5d5'],
+    ['G.711 µ-law', { kind: 'audio', codec: 'g711u', dts: 1800, pts: 1800, key: true, units: [fromHex('ffff')] }, '82ffff'],
+    ['Opus', { kind: 'audio', codec: 'opus', dts: 1800, pts: 1800, key: true, units: [fromHex('fc0102')] }, 'dffc0102'],
   ];
 
   test.each(cases)('%s', (_n, pkt, want) => {
     const body = avPacketToFlvBody(pkt);
-    expect(hex(body)).toBe(want);
+    expect(toHex(body)).toBe(want);
     const r = new RtmpToAv();
-    if (pkt.codec === 'aac') r.push({ type: 8, timestamp: 0, body: unhex('af001210') });
+    if (pkt.codec === 'aac') r.push({ type: 8, timestamp: 0, body: fromHex('af001210') });
     const res = r.push({ type: flvTagTypeOf(pkt), timestamp: flvTimestampOf(pkt), body });
     expect(res.kind).toBe('packet');
     if (res.kind !== 'packet') return;
     const { flvBody, units, ...rest } = res.packet;
     expect(flvBody).toBe(body);
-    expect(units.map(hex)).toEqual(pkt.units.map(hex));
+    expect(units.map(toHex)).toEqual(pkt.units.map(toHex));
     expect(rest).toEqual({ kind: pkt.kind, codec: pkt.codec, dts: pkt.dts, pts: pkt.pts, key: pkt.key });
   });
 
   test('flvBody wins over building', () => {
-    const flvBody = unhex('1701000000');
+    const flvBody = fromHex('1701000000');
     const pkt: AvPacket = { kind: 'video', codec: 'h264', dts: 0, pts: 0, key: true, units: [idr], flvBody };
     expect(avPacketToFlvBody(pkt)).toBe(flvBody);
   });
@@ -126,6 +124,6 @@ describe('avPacketToFlvBody builds media.md §1/§6.3 bodies that RtmpToAv reads
 
   test('codecs without an FLV mapping and no flvBody are refused', () => {
     expect(() => avPacketToFlvBody({ kind: 'video', codec: 'other', dts: 0, pts: 0, key: true, units: [] })).toThrow(LalError);
-    expect(() => avPacketToFlvBody({ kind: 'audio', codec: 'mp3', dts: 0, pts: 0, key: true, units: [unhex('fffb')] })).toThrow(LalError);
+    expect(() => avPacketToFlvBody({ kind: 'audio', codec: 'mp3', dts: 0, pts: 0, key: true, units: [fromHex('fffb')] })).toThrow(LalError);
   });
 });

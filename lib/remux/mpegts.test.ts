@@ -11,9 +11,8 @@ import { decodePesHeader, decodeTsPacket, encodePatPmt, TsDemuxer, TsPesToAv, Ts
 import { ffprobePath } from '../../test/helpers/ffmpeg.ts';
 import { AvToMpegts, MAX_AUDIO_CACHE_FRAMES, PROBE_QUEUE_SIZE, type TsEvent } from './mpegts.ts';
 import { RtmpToAv } from './rtmp.ts';
+import { fromHex, toHex } from '../core/testing.ts';
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -46,12 +45,12 @@ function frames(ev: TsEvent[]): TsFrame[] {
   return ev.flatMap((e) => (e.type === 'frame' ? [e.frame] : []));
 }
 
-const SPS = unhex('67 64 00 0d ac d9');
-const PPS = unhex('68 eb e3 cb');
-const VPS = unhex('40 01 0c 01');
-const SPS5 = unhex('42 01 01 01 60');
-const PPS5 = unhex('44 01 c1 72');
-const ASC = unhex('12 10'); // AAC-LC 44.1 kHz stereo
+const SPS = fromHex('67 64 00 0d ac d9');
+const PPS = fromHex('68 eb e3 cb');
+const VPS = fromHex('40 01 0c 01');
+const SPS5 = fromHex('42 01 01 01 60');
+const PPS5 = fromHex('44 01 c1 72');
+const ASC = fromHex('12 10'); // AAC-LC 44.1 kHz stereo
 const ASC_INFO = decodeAsc(ASC);
 
 const h264Track = (sps = SPS, pps = PPS): VideoTrack => ({ codec: 'h264', width: 320, height: 240, profile: 'High', level: 13, sps: [sps], pps: [pps] });
@@ -62,7 +61,7 @@ const nal = (first: number, n = 8, seed = 1): Uint8Array => Uint8Array.from({ le
 const IDR = nal(0x65, 30);
 const P = nal(0x41, 12);
 const SEI = nal(0x06, 6);
-const AUD264 = unhex('09 f0');
+const AUD264 = fromHex('09 f0');
 
 function vpkt(ms: number, units: Uint8Array[], key: boolean, ctsMs = 0, codec: 'h264' | 'h265' = 'h264'): AvPacket {
   return { kind: 'video', codec, dts: ms * 90, pts: (ms + ctsMs) * 90, key, units };
@@ -151,7 +150,7 @@ describe('fixtures/h264-aac.flv → TS', () => {
   test('PAT/PMT (AVC + AAC) first, once; then frames of whole 188-byte packets with per-PID CC from 1', () => {
     expect(run.events[0]).toEqual({ type: 'patpmt', bytes: encodePatPmt({ video: 'h264', audio: 'aac' }) });
     expect(run.events.filter((e) => e.type === 'patpmt').length).toBe(1);
-    expect(hex(run.mux.patPmt!)).toBe(hex(encodePatPmt({ video: 'h264', audio: 'aac' })));
+    expect(toHex(run.mux.patPmt!)).toBe(toHex(encodePatPmt({ video: 'h264', audio: 'aac' })));
     const fs = frames(run.events);
     expect(fs.filter((f) => f.kind === 'video').length).toBe(100);
     const next = { [TsPid.Video]: 1, [TsPid.Audio]: 1 } as Record<number, number>;
@@ -199,14 +198,14 @@ describe('fixtures/h264-aac.flv → TS', () => {
     expect(gotA.length).toBe(srcA.length);
     const v0 = srcV[0].dts;
     srcV.forEach((s, i) => {
-      expect(gotV[i].units.map(hex)).toEqual(s.units.filter((u) => ![7, 8, 9].includes(u[0] & 0x1f)).map(hex));
+      expect(gotV[i].units.map(toHex)).toEqual(s.units.filter((u) => ![7, 8, 9].includes(u[0] & 0x1f)).map(toHex));
       expect(gotV[i].key).toBe(s.key);
       expect(gotV[i].dts).toBe(s.dts - v0 + 63000);
       expect(gotV[i].pts).toBe(s.pts - v0 + 63000);
     });
     const a0 = srcA[0].dts;
     srcA.forEach((s, i) => {
-      expect(hex(gotA[i].units[0])).toBe(hex(s.units[0]));
+      expect(toHex(gotA[i].units[0])).toBe(toHex(s.units[0]));
       // the first frame of each PES is exact; later ones are timed by sample count (±1 ms)
       expect(Math.abs(gotA[i].pts - (s.dts - a0 + 63000))).toBeLessThanOrEqual(90);
     });
@@ -218,7 +217,7 @@ describe('fixtures/h264-aac.flv → TS', () => {
 describe('fixtures: audio only, video only, H.265', () => {
   test('aac-only.flv: PMT AAC only (PCR PID 0x100 kept), every audio PES is a boundary; ffprobe 88 frames', () => {
     const run = remuxFixture('aac-only.flv');
-    expect(hex(run.mux.patPmt!)).toBe(hex(encodePatPmt({ audio: 'aac' })));
+    expect(toHex(run.mux.patPmt!)).toBe(toHex(encodePatPmt({ audio: 'aac' })));
     const fs = frames(run.events);
     expect(fs.length).toBeGreaterThan(5);
     expect(fs.every((f) => f.kind === 'audio' && f.boundary && !f.key)).toBe(true);
@@ -232,7 +231,7 @@ describe('fixtures: audio only, video only, H.265', () => {
 
   test('h264-only.flv: PMT AVC only, boundaries = key frames; ffprobe 50 frames', () => {
     const run = remuxFixture('h264-only.flv');
-    expect(hex(run.mux.patPmt!)).toBe(hex(encodePatPmt({ video: 'h264' })));
+    expect(toHex(run.mux.patPmt!)).toBe(toHex(encodePatPmt({ video: 'h264' })));
     const fs = frames(run.events);
     expect(fs.map((f) => f.boundary)).toEqual(fs.map((f) => f.key));
     expect(fs.filter((f) => f.key).length).toBe(2);
@@ -245,11 +244,11 @@ describe('fixtures: audio only, video only, H.265', () => {
     const legacy = remuxFixture('h265-legacy.flv');
     const enhanced = remuxFixture('h265-enhanced.flv');
     expect(md5(enhanced.ts)).toBe(md5(legacy.ts));
-    expect(hex(legacy.mux.patPmt!)).toBe(hex(encodePatPmt({ video: 'h265' })));
+    expect(toHex(legacy.mux.patPmt!)).toBe(toHex(encodePatPmt({ video: 'h265' })));
     const fs = frames(legacy.events);
     expect(fs.length).toBe(50);
     const key = pesOf(fs[0]).payload;
-    expect(hex(key.subarray(0, 11))).toBe('00000001460110' + '00000001'); // AUD, then the VPS with a 4-byte start code
+    expect(toHex(key.subarray(0, 11))).toBe('00000001460110' + '00000001'); // AUD, then the VPS with a 4-byte start code
     expect((key[11] >> 1) & 0x3f).toBe(32);
     const d = new TsDemuxer();
     const conv = new TsPesToAv();
@@ -264,18 +263,18 @@ describe('fixtures: audio only, video only, H.265', () => {
 describe('probe and PAT/PMT (§4.1)', () => {
   test('sequence headers of both kinds complete the probe; PAT/PMT comes out with the next push', () => {
     const mux = new AvToMpegts();
-    mux.setTracks({ metadata: unhex('02') });
-    mux.setTracks({ metadata: unhex('02'), video: h264Track() });
+    mux.setTracks({ metadata: fromHex('02') });
+    mux.setTracks({ metadata: fromHex('02'), video: h264Track() });
     expect(mux.patPmt).toBeUndefined();
     mux.setTracks(aacTracks(h264Track()));
     const ev = mux.push(vpkt(0, [IDR], true));
     expect(ev.map((e) => e.type)).toEqual(['patpmt', 'frame']);
-    expect(hex(mux.patPmt!)).toBe(hex(encodePatPmt({ video: 'h264', audio: 'aac' })));
+    expect(toHex(mux.patPmt!)).toBe(toHex(encodePatPmt({ video: 'h264', audio: 'aac' })));
   });
 
   test(`video only: queued until ${PROBE_QUEUE_SIZE} messages (metadata and sequence headers count), then PAT/PMT and the queue in order`, () => {
     const mux = new AvToMpegts();
-    const metadata = unhex('02');
+    const metadata = fromHex('02');
     mux.setTracks({ metadata });
     mux.setTracks({ metadata, video: h264Track() }); // only the video changed: one more message
     const out: TsEvent[] = [];
@@ -298,7 +297,7 @@ describe('probe and PAT/PMT (§4.1)', () => {
   test('an opaque end-of-sequence packet (`17 02 00 00 00`) counts as an AVC message', () => {
     const mux = new AvToMpegts();
     mux.setTracks(aacTracks());
-    const eos: AvPacket = { kind: 'video', codec: 'other', dts: 0, pts: 0, key: false, units: [], flvBody: unhex('1702000000') };
+    const eos: AvPacket = { kind: 'video', codec: 'other', dts: 0, pts: 0, key: false, units: [], flvBody: fromHex('1702000000') };
     const ev = mux.push(eos);
     expect(ev).toEqual([{ type: 'patpmt', bytes: encodePatPmt({ video: 'h264', audio: 'aac' }) }]);
   });
@@ -315,7 +314,7 @@ describe('probe and PAT/PMT (§4.1)', () => {
     const { h, payload, pids } = pesOf(f);
     expect(h.streamId).toBe(0xc0);
     expect(pids[0]).toBe(TsPid.Audio);
-    expect(hex(payload)).toBe(hex(op.units[0])); // no Opus control header
+    expect(toHex(payload)).toBe(toHex(op.units[0])); // no Opus control header
     expect(frames(mux.push(apkt(20, Uint8Array.of(0xfc), 'opus')))).toEqual([]); // ≤ 2-byte RTMP payload
   });
 
@@ -337,16 +336,16 @@ describe('video access units (§4.3)', () => {
     return f && pesOf(f).payload;
   };
   const SC3 = '000001';
-  const SETS = `00000001${hex(SPS)}00000001${hex(PPS)}`;
+  const SETS = `00000001${toHex(SPS)}00000001${toHex(PPS)}`;
 
   test('AUD (4-byte start code) first, parameter sets before the IDR, 3-byte start codes; SEI kept for H.264', () => {
-    expect(hex(au([AUD264, SEI, IDR])!)).toBe(`0000000109f0${SC3}${hex(SEI)}${SETS}${SC3}${hex(IDR)}`);
+    expect(toHex(au([AUD264, SEI, IDR])!)).toBe(`0000000109f0${SC3}${toHex(SEI)}${SETS}${SC3}${toHex(IDR)}`);
   });
 
   test('parameter sets once per run of IDR slices; a non-IDR slice ends the run, SEI does not', () => {
     const idr2 = nal(0x65, 9, 5);
-    expect(hex(au([IDR, SEI, idr2, P, IDR])!)).toBe(
-      `0000000109f0${SETS}${SC3}${hex(IDR)}${SC3}${hex(SEI)}${SC3}${hex(idr2)}${SC3}${hex(P)}${SETS}${SC3}${hex(IDR)}`,
+    expect(toHex(au([IDR, SEI, idr2, P, IDR])!)).toBe(
+      `0000000109f0${SETS}${SC3}${toHex(IDR)}${SC3}${toHex(SEI)}${SC3}${toHex(idr2)}${SC3}${toHex(P)}${SETS}${SC3}${toHex(IDR)}`,
     );
   });
 
@@ -355,21 +354,21 @@ describe('video access units (§4.3)', () => {
     const pps2 = nal(0x68, 5, 9);
     const mux = ready({ video: h264Track() });
     const a = pesOf(frames(mux.push(vpkt(0, [sps2, pps2, IDR], true)))[0]).payload;
-    expect(hex(a)).toBe(`0000000109f000000001${hex(sps2)}00000001${hex(pps2)}${SC3}${hex(IDR)}`);
+    expect(toHex(a)).toBe(`0000000109f000000001${toHex(sps2)}00000001${toHex(pps2)}${SC3}${toHex(IDR)}`);
     const b = pesOf(frames(mux.push(vpkt(40, [pps2, sps2, IDR], true)))[0]).payload; // PPS before SPS: no new set, same as before
-    expect(hex(b)).toBe(hex(a));
+    expect(toHex(b)).toBe(toHex(a));
     const c = pesOf(frames(mux.push(vpkt(80, [nal(0x67, 7, 1), IDR], true)))[0]).payload; // SPS alone: no change
-    expect(hex(c)).toBe(hex(a));
+    expect(toHex(c)).toBe(toHex(a));
   });
 
   test('a key frame before any parameter sets is dropped; P frames are not; only SEI/AUD/sets → nothing', () => {
     const mux = new AvToMpegts();
-    mux.setTracks({ metadata: unhex('02') });
+    mux.setTracks({ metadata: fromHex('02') });
     for (let i = 0; i < 15; i++) mux.push(apkt(i, undefined, 'mp3'));
     // probe done with no video: the packets still convert
     expect(frames(mux.push(vpkt(0, [IDR], true)))).toEqual([]);
     expect(mux.stats.noParameterSets).toBe(1);
-    expect(hex(pesOf(frames(mux.push(vpkt(40, [P], false)))[0]).payload)).toBe(`0000000109f0${SC3}${hex(P)}`);
+    expect(toHex(pesOf(frames(mux.push(vpkt(40, [P], false)))[0]).payload)).toBe(`0000000109f0${SC3}${toHex(P)}`);
     expect(au([AUD264, SEI], false)).toBeDefined(); // SEI alone is kept for H.264
     expect(au([AUD264, SPS, PPS], false)).toBeUndefined();
     expect(au([], false)).toBeUndefined();
@@ -380,21 +379,21 @@ describe('video access units (§4.3)', () => {
     const trail = nal(0x02, 10); // TRAIL_R (1)
     const seiPrefix = nal(0x4e, 5); // 39
     const seiSuffix = nal(0x50, 5); // 40
-    const sets = `00000001${hex(VPS)}00000001${hex(SPS5)}00000001${hex(PPS5)}`;
+    const sets = `00000001${toHex(VPS)}00000001${toHex(SPS5)}00000001${toHex(PPS5)}`;
     const mux0 = ready({ video: h265Track() });
     const f = frames(mux0.push(vpkt(0, [seiPrefix, irap, seiSuffix, irap, trail, irap], true, 0, 'h265')))[0];
-    expect(hex(pesOf(f).payload)).toBe(`00000001460110${sets}${SC3}${hex(irap)}${SC3}${hex(irap)}${SC3}${hex(trail)}${sets}${SC3}${hex(irap)}`);
+    expect(toHex(pesOf(f).payload)).toBe(`00000001460110${sets}${SC3}${toHex(irap)}${SC3}${toHex(irap)}${SC3}${toHex(trail)}${sets}${SC3}${toHex(irap)}`);
   });
 
   test('key = FLV frame type 1 for packets cut from FLV (an IDR in an inter-typed tag is no TS key frame)', () => {
     const mux = ready({ video: h264Track() });
-    const typedInter: AvPacket = { ...vpkt(0, [IDR], true), flvBody: unhex('2701000000') };
+    const typedInter: AvPacket = { ...vpkt(0, [IDR], true), flvBody: fromHex('2701000000') };
     const f = frames(mux.push(typedInter))[0];
     expect(f.key).toBe(false);
     expect(pesOf(f).pcr).toBeUndefined();
-    const typedKey: AvPacket = { ...vpkt(40, [P], false), flvBody: unhex('1701000000') };
+    const typedKey: AvPacket = { ...vpkt(40, [P], false), flvBody: fromHex('1701000000') };
     expect(frames(mux.push(typedKey))[0].key).toBe(true);
-    const enhancedKey: AvPacket = { ...vpkt(80, [IDR], false, 0, 'h265'), flvBody: unhex('9368766331') };
+    const enhancedKey: AvPacket = { ...vpkt(80, [IDR], false, 0, 'h265'), flvBody: fromHex('9368766331') };
     expect(frames(ready({ video: h265Track() }).push(enhancedKey))[0].key).toBe(true);
   });
 
@@ -436,8 +435,8 @@ describe('audio accumulation (§4.2)', () => {
     const { h, payload, pcr } = pesOf(fs[0]);
     expect(h).toMatchObject({ streamId: 0xc0, pts: 63000, headerLength: 5 });
     expect(pcr).toBeUndefined();
-    expect(hex(payload)).toBe(hex(concat(raws.flatMap((r) => [encodeAdtsHeader(ASC_INFO, r.length), r]))));
-    expect(hex(payload.subarray(0, 7))).toBe('fff15080023ffc'); // LC, 44.1 kHz, stereo, length 10 + 7
+    expect(toHex(payload)).toBe(toHex(concat(raws.flatMap((r) => [encodeAdtsHeader(ASC_INFO, r.length), r]))));
+    expect(toHex(payload.subarray(0, 7))).toBe('fff15080023ffc'); // LC, 44.1 kHz, stereo, length 10 + 7
     const rest = mux.flushAudio();
     expect(rest).toHaveLength(1);
     expect(rest[0].pts).toBe(151 * 90);
@@ -478,11 +477,11 @@ describe('audio accumulation (§4.2)', () => {
   test('an ASC change mid-buffer: each frame keeps the ADTS header of the ASC it arrived with', () => {
     const mux = ready(aacTracks(h264Track()));
     mux.push(apkt(0, nal(0x21, 10)));
-    mux.setTracks({ video: h264Track(), audio: { codec: 'aac', sampleRate: 48000, channels: 1, asc: unhex('1188') } });
+    mux.setTracks({ video: h264Track(), audio: { codec: 'aac', sampleRate: 48000, channels: 1, asc: fromHex('1188') } });
     mux.push(apkt(20, nal(0x21, 10)));
     const p = pesOf(mux.flushAudio()[0]).payload;
-    expect(hex(p.subarray(0, 7))).toBe('fff15080023ffc');
-    expect(hex(p.subarray(17, 24))).toBe('fff14c40023ffc'); // 48 kHz (index 3), mono
+    expect(toHex(p.subarray(0, 7))).toBe('fff15080023ffc');
+    expect(toHex(p.subarray(17, 24))).toBe('fff14c40023ffc'); // 48 kHz (index 3), mono
   });
 });
 

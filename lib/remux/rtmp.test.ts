@@ -4,16 +4,15 @@ import type { AvPacket, TrackInfo } from '../core/packet.ts';
 import { decodeAmf0All } from '../format/amf0/index.ts';
 import { avPacketToFlvBody, audioSeqHeaderBody, flvTagTypeOf, flvTimestampOf, videoSeqHeaderBody } from './flv.ts';
 import { addSetDataFrame, AMF0_SET_DATA_FRAME, RtmpToAv, stripSetDataFrame, type RtmpIngestResult } from './rtmp.ts';
+import { fromHex, mulberry32, randomBytes, toHex } from '../core/testing.ts';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const fc = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 
 /**
  * The first 12 tags of a real ffmpeg FLV, made at authoring time with
  *   ffmpeg -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440 -t 2
  *          -c:v libx264 -g 25 -c:a aac -f flv x.flv
- * ffprobe: h264 High level 13 320x240, aac LC 44100 Hz mono. [type, timestamp ms, body hex]:
+ * ffprobe: h264 High level 13 320x240, aac LC 44100 Hz mono. [type, timestamp ms, body toHex]:
  * onMetaData, AVC sequence header, AAC sequence header, key frame (cts 80), B-frames, AAC frames.
  */
 const REAL_TAGS: [number, number, string][] = [
@@ -263,7 +262,7 @@ const REAL_TAGS: [number, number, string][] = [
     '8c29ac54471b10549f08263a60d684b1090c011a3576f371b46144819b33c352b550f9c3290b28a4acd9c5aeee5683e55aee' +
     '9fcaf407e9357656fa50cfb144c61adedc0a535a7ab7678d37c9ae0510cd0bba571b32acb368449a740760b008a8e0'],
 ];
-const realMessages = () => REAL_TAGS.map(([type, timestamp, h]) => ({ type, timestamp, body: unhex(h) }));
+const realMessages = () => REAL_TAGS.map(([type, timestamp, h]) => ({ type, timestamp, body: fromHex(h) }));
 
 /**
  * hvcC of a real libx265 stream (320x240 Main, level 60), made at authoring time with
@@ -284,17 +283,6 @@ const HVCC =
 const HEVC_IDR_AU = '00000006' + '2601af0c5512' + '00000004' + '2601ff00';
 /** TRAIL_R (type 1) access unit. */
 const HEVC_P_AU = '00000005' + '0201d00a33';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function asPacket(r: RtmpIngestResult): AvPacket {
   if (r.kind !== 'packet') throw new Error(`expected a packet, got ${r.kind}${r.kind === 'ignore' ? `: ${r.reason}` : ''}`);
@@ -319,13 +307,13 @@ describe('RtmpToAv over a real ffmpeg H.264/AAC FLV', () => {
     expect(decodeAmf0All(t.metadata!)[0]).toBe('onMetaData');
     const v = t.video!;
     expect([v.codec, v.width, v.height, v.profile, v.level]).toEqual(['h264', 320, 240, 'High', 13]);
-    expect(v.sps.map(hex)).toEqual(['6764000dacd94141fb011000000300100000030320f1429960']);
-    expect(v.pps.map(hex)).toEqual(['68ebe3cb22c0']);
+    expect(v.sps.map(toHex)).toEqual(['6764000dacd94141fb011000000300100000030320f1429960']);
+    expect(v.pps.map(toHex)).toEqual(['68ebe3cb22c0']);
     expect(v.vps).toBeUndefined();
     expect(v.flvSeqHeader).toBe(msgs[1].body);
-    expect(hex(v.config!)).toBe(hex(msgs[1].body.subarray(5)));
+    expect(toHex(v.config!)).toBe(toHex(msgs[1].body.subarray(5)));
     const a = t.audio!;
-    expect([a.codec, a.sampleRate, a.channels, hex(a.asc!)]).toEqual(['aac', 44100, 1, '120856e500']);
+    expect([a.codec, a.sampleRate, a.channels, toHex(a.asc!)]).toEqual(['aac', 44100, 1, '120856e500']);
     expect(a.flvSeqHeader).toBe(msgs[2].body);
   });
 
@@ -360,7 +348,7 @@ describe('RtmpToAv over a real ffmpeg H.264/AAC FLV', () => {
     for (const p of audio) {
       expect([p.codec, p.key, p.pts]).toEqual(['aac', true, p.dts]);
       expect(p.units.length).toBe(1);
-      expect(hex(p.units[0])).toBe(hex(p.flvBody!.subarray(2)));
+      expect(toHex(p.units[0])).toBe(toHex(p.flvBody!.subarray(2)));
     }
   });
 
@@ -369,7 +357,7 @@ describe('RtmpToAv over a real ffmpeg H.264/AAC FLV', () => {
     expect(packets.length).toBe(9);
     for (const p of packets) {
       expect(avPacketToFlvBody(p)).toBe(p.flvBody!);
-      expect(hex(avPacketToFlvBody(withoutFlvBody(p)))).toBe(hex(p.flvBody!));
+      expect(toHex(avPacketToFlvBody(withoutFlvBody(p)))).toBe(toHex(p.flvBody!));
       expect(flvTagTypeOf(p)).toBe(p.kind === 'video' ? 9 : 8);
     }
     const tsOf = packets.map(flvTimestampOf);
@@ -380,9 +368,9 @@ describe('RtmpToAv over a real ffmpeg H.264/AAC FLV', () => {
     const { video, audio } = ingest.tracks;
     expect(videoSeqHeaderBody(video!)).toBe(msgs[1].body);
     expect(audioSeqHeaderBody(audio!)).toBe(msgs[2].body);
-    expect(hex(videoSeqHeaderBody({ ...video!, flvSeqHeader: undefined }))).toBe(hex(msgs[1].body));
-    expect(hex(videoSeqHeaderBody({ ...video!, flvSeqHeader: undefined, config: undefined }))).toBe(hex(msgs[1].body));
-    expect(hex(audioSeqHeaderBody({ ...audio!, flvSeqHeader: undefined })!)).toBe(hex(msgs[2].body));
+    expect(toHex(videoSeqHeaderBody({ ...video!, flvSeqHeader: undefined }))).toBe(toHex(msgs[1].body));
+    expect(toHex(videoSeqHeaderBody({ ...video!, flvSeqHeader: undefined, config: undefined }))).toBe(toHex(msgs[1].body));
+    expect(toHex(audioSeqHeaderBody({ ...audio!, flvSeqHeader: undefined })!)).toBe(toHex(msgs[2].body));
   });
 
   test('a rebuilt stream ingests to the same packets and tracks', () => {
@@ -393,7 +381,7 @@ describe('RtmpToAv over a real ffmpeg H.264/AAC FLV', () => {
     expect({ ...again.tracks.video, flvSeqHeader: 0, config: 0 }).toEqual({ ...video!, flvSeqHeader: 0, config: 0 });
     for (const p of results.filter((r) => r.kind === 'packet').map(asPacket)) {
       const q = asPacket(again.push({ type: flvTagTypeOf(p), timestamp: flvTimestampOf(p), body: avPacketToFlvBody(withoutFlvBody(p)) }));
-      expect({ ...q, flvBody: 0, units: q.units.map(hex) }).toEqual({ ...p, flvBody: 0, units: p.units.map(hex) });
+      expect({ ...q, flvBody: 0, units: q.units.map(toHex) }).toEqual({ ...p, flvBody: 0, units: p.units.map(toHex) });
     }
   });
 
@@ -407,10 +395,10 @@ describe('RtmpToAv over a real ffmpeg H.264/AAC FLV', () => {
     expect(r.push(msgs[2]).kind).toBe('tracks');
     expect(r.push(msgs[2]).kind).toBe('ignore');
     // a different PPS list makes a different header
-    const changed = unhex('1700000000' + '0164000dffe1' + '0019' + '6764000dacd94141fb011000000300100000030320f1429960' + '02' + '000668ebe3cb22c0' + '000268ee');
+    const changed = fromHex('1700000000' + '0164000dffe1' + '0019' + '6764000dacd94141fb011000000300100000030320f1429960' + '02' + '000668ebe3cb22c0' + '000268ee');
     const t2 = asTracks(r.push({ type: 9, timestamp: 500, body: changed }));
     expect(t2).not.toBe(t1);
-    expect(t2.video!.pps.map(hex)).toEqual(['68ebe3cb22c0', '68ee']);
+    expect(t2.video!.pps.map(toHex)).toEqual(['68ebe3cb22c0', '68ee']);
     expect(t2.audio).toBe(r.tracks.audio!);
   });
 });
@@ -420,14 +408,14 @@ describe('RtmpToAv metadata', () => {
   test('@setDataFrame is stripped, giving the same metadata bytes', () => {
     const r = new RtmpToAv();
     const t = asTracks(r.push({ type: 18, timestamp: 0, body: addSetDataFrame(meta) }));
-    expect(hex(t.metadata!)).toBe(hex(meta));
-    expect(hex(stripSetDataFrame(meta))).toBe(hex(meta));
-    expect(hex(addSetDataFrame(addSetDataFrame(meta)).subarray(0, 16))).toBe(hex(AMF0_SET_DATA_FRAME));
+    expect(toHex(t.metadata!)).toBe(toHex(meta));
+    expect(toHex(stripSetDataFrame(meta))).toBe(toHex(meta));
+    expect(toHex(addSetDataFrame(addSetDataFrame(meta)).subarray(0, 16))).toBe(toHex(AMF0_SET_DATA_FRAME));
     expect(addSetDataFrame(meta).length).toBe(meta.length + 16);
   });
   test('|RtmpSampleAccess and an empty @setDataFrame are ignored', () => {
     const r = new RtmpToAv();
-    const sampleAccess = unhex('0200117c52746d7053616d706c6541636365737301010101');
+    const sampleAccess = fromHex('0200117c52746d7053616d706c6541636365737301010101');
     expect(r.push({ type: 18, timestamp: 0, body: sampleAccess })).toEqual({ kind: 'ignore', reason: '|RtmpSampleAccess' });
     expect(r.push({ type: 18, timestamp: 0, body: AMF0_SET_DATA_FRAME }).kind).toBe('ignore');
     expect(r.tracks.metadata).toBeUndefined();
@@ -435,8 +423,8 @@ describe('RtmpToAv metadata', () => {
 });
 
 describe('RtmpToAv HEVC: classic (codec id 12) and enhanced (hvc1) headers give identical tracks', () => {
-  const classicSeq = unhex('1c00000000' + HVCC);
-  const enhancedSeq = unhex('90' + fc('hvc1') + HVCC);
+  const classicSeq = fromHex('1c00000000' + HVCC);
+  const enhancedSeq = fromHex('90' + fc('hvc1') + HVCC);
 
   test.each([
     ['classic', classicSeq],
@@ -445,8 +433,8 @@ describe('RtmpToAv HEVC: classic (codec id 12) and enhanced (hvc1) headers give 
     const r = new RtmpToAv();
     const v = asTracks(r.push({ type: 9, timestamp: 0, body })).video!;
     expect([v.codec, v.width, v.height, v.profile, v.level]).toEqual(['h265', 320, 240, 'Main', 60]);
-    expect([v.vps!.map(hex), v.sps.map(hex), v.pps.map(hex)]).toEqual([[HEVC_VPS], [HEVC_SPS], [HEVC_PPS]]);
-    expect(hex(v.config!)).toBe(HVCC);
+    expect([v.vps!.map(toHex), v.sps.map(toHex), v.pps.map(toHex)]).toEqual([[HEVC_VPS], [HEVC_SPS], [HEVC_PPS]]);
+    expect(toHex(v.config!)).toBe(HVCC);
     expect(v.flvSeqHeader).toBe(body);
   });
 
@@ -463,35 +451,35 @@ describe('RtmpToAv HEVC: classic (codec id 12) and enhanced (hvc1) headers give 
     c.push({ type: 9, timestamp: 0, body: classicSeq });
     e.push({ type: 9, timestamp: 0, body: enhancedSeq });
     x.push({ type: 9, timestamp: 0, body: enhancedSeq });
-    const strip = (p: AvPacket) => ({ ...p, flvBody: 0, units: p.units.map(hex) });
+    const strip = (p: AvPacket) => ({ ...p, flvBody: 0, units: p.units.map(toHex) });
     frames.forEach(([ch, eh, xh], i) => {
       const ts = 1000 + i * 40;
-      const pc = asPacket(c.push({ type: 9, timestamp: ts, body: unhex(ch) }));
-      const pe = asPacket(e.push({ type: 9, timestamp: ts, body: unhex(eh) }));
+      const pc = asPacket(c.push({ type: 9, timestamp: ts, body: fromHex(ch) }));
+      const pe = asPacket(e.push({ type: 9, timestamp: ts, body: fromHex(eh) }));
       expect(strip(pe)).toEqual(strip(pc));
       expect(pc.codec).toBe('h265');
       // enhanced tags are forwarded unchanged; rebuilt ones use legacy id 12 (media.md §1)
-      expect(hex(avPacketToFlvBody(pe))).toBe(eh);
-      expect(hex(avPacketToFlvBody(withoutFlvBody(pe)))).toBe(ch);
-      if (xh) expect(strip(asPacket(x.push({ type: 9, timestamp: ts, body: unhex(xh) })))).toEqual(strip(pc));
+      expect(toHex(avPacketToFlvBody(pe))).toBe(eh);
+      expect(toHex(avPacketToFlvBody(withoutFlvBody(pe)))).toBe(ch);
+      if (xh) expect(strip(asPacket(x.push({ type: 9, timestamp: ts, body: fromHex(xh) })))).toEqual(strip(pc));
     });
-    const first = asPacket(c.push({ type: 9, timestamp: 0, body: unhex(frames[0][0]) }));
+    const first = asPacket(c.push({ type: 9, timestamp: 0, body: fromHex(frames[0][0]) }));
     expect([first.key, first.pts - first.dts, first.units.length]).toEqual([true, 80 * 90, 2]);
-    const second = asPacket(c.push({ type: 9, timestamp: 40, body: unhex(frames[1][0]) }));
+    const second = asPacket(c.push({ type: 9, timestamp: 40, body: fromHex(frames[1][0]) }));
     expect([second.key, second.pts - second.dts]).toEqual([false, -40 * 90]);
   });
 
   test('an IRAP slice makes a key packet even when the frame type says inter', () => {
     const r = new RtmpToAv();
     r.push({ type: 9, timestamp: 0, body: classicSeq });
-    expect(asPacket(r.push({ type: 9, timestamp: 0, body: unhex('2c01000000' + HEVC_IDR_AU) })).key).toBe(true);
+    expect(asPacket(r.push({ type: 9, timestamp: 0, body: fromHex('2c01000000' + HEVC_IDR_AU) })).key).toBe(true);
   });
 
   test('the rebuilt HEVC sequence header ingests to the same track', () => {
     const r = new RtmpToAv();
     const v = asTracks(r.push({ type: 9, timestamp: 0, body: enhancedSeq })).video!;
     const rebuilt = videoSeqHeaderBody({ ...v, flvSeqHeader: undefined, config: undefined });
-    expect(hex(rebuilt.subarray(0, 5))).toBe('1c00000000');
+    expect(toHex(rebuilt.subarray(0, 5))).toBe('1c00000000');
     const v2 = asTracks(new RtmpToAv().push({ type: 9, timestamp: 0, body: rebuilt })).video!;
     expect({ ...v2, flvSeqHeader: 0, config: 0 }).toEqual({ ...v, flvSeqHeader: 0, config: 0 });
   });
@@ -500,24 +488,24 @@ describe('RtmpToAv HEVC: classic (codec id 12) and enhanced (hvc1) headers give 
 describe('RtmpToAv unknown enhanced FourCC (quirks.md Q-RTMP-1)', () => {
   test('av01 is forwarded opaquely as codec other', () => {
     const r = new RtmpToAv();
-    const seq = unhex('90' + fc('av01') + '81000c00');
+    const seq = fromHex('90' + fc('av01') + '81000c00');
     const t = asTracks(r.push({ type: 9, timestamp: 0, body: seq }));
     expect(t.video).toMatchObject({ codec: 'other', width: 0, height: 0, sps: [], pps: [] });
     expect(t.video!.flvSeqHeader).toBe(seq);
     expect(videoSeqHeaderBody(t.video!)).toBe(seq);
-    const frame = unhex('91' + fc('av01') + '12000a0b');
+    const frame = fromHex('91' + fc('av01') + '12000a0b');
     const p = asPacket(r.push({ type: 9, timestamp: 33, body: frame }));
     expect(p).toEqual({ kind: 'video', codec: 'other', dts: 33 * 90, pts: 33 * 90, key: true, units: [], flvBody: frame });
     expect(avPacketToFlvBody(p)).toBe(frame);
     // SequenceEnd is forwarded to RTMP/FLV (as LAL does) but is never a key frame.
-    expect(r.push({ type: 9, timestamp: 66, body: unhex('92' + fc('av01')) })).toMatchObject({ kind: 'packet', packet: { codec: 'other', key: false, units: [] } });
+    expect(r.push({ type: 9, timestamp: 66, body: fromHex('92' + fc('av01')) })).toMatchObject({ kind: 'packet', packet: { codec: 'other', key: false, units: [] } });
   });
 
   test('enhanced Metadata and classic non-AVC codecs are opaque packets too', () => {
     const r = new RtmpToAv();
-    const meta = unhex('94' + fc('hvc1') + '02000a636f6c6f72496e666f');
+    const meta = fromHex('94' + fc('hvc1') + '02000a636f6c6f72496e666f');
     expect(asPacket(r.push({ type: 9, timestamp: 0, body: meta }))).toMatchObject({ codec: 'other', units: [], key: true });
-    const vp6 = unhex('24' + '00ff');
+    const vp6 = fromHex('24' + '00ff');
     expect(asPacket(r.push({ type: 9, timestamp: 0, body: vp6 }))).toMatchObject({ codec: 'other', key: false, flvBody: vp6 });
   });
 });
@@ -529,15 +517,15 @@ describe('RtmpToAv audio codecs', () => {
     ['opus', 'df', 48000, 2],
   ] as const)('%s: the first message sets tracks.audio and is a packet', (codec, first, rate, ch) => {
     const r = new RtmpToAv();
-    const body = unhex(first + 'd5d4d7d6');
+    const body = fromHex(first + 'd5d4d7d6');
     const res = r.push({ type: 8, timestamp: 20, body });
     expect(res.kind).toBe('packet');
     if (res.kind !== 'packet') return;
     expect(res.tracksChanged).toBe(r.tracks);
     expect(r.tracks.audio).toEqual({ codec, sampleRate: rate, channels: ch });
     expect(res.packet).toMatchObject({ kind: 'audio', codec, dts: 1800, pts: 1800, key: true });
-    expect(res.packet.units.map(hex)).toEqual(['d5d4d7d6']);
-    expect(hex(avPacketToFlvBody(withoutFlvBody(res.packet)))).toBe(hex(body));
+    expect(res.packet.units.map(toHex)).toEqual(['d5d4d7d6']);
+    expect(toHex(avPacketToFlvBody(withoutFlvBody(res.packet)))).toBe(toHex(body));
     const t = r.tracks;
     const second = r.push({ type: 8, timestamp: 40, body });
     expect(second.kind === 'packet' && second.tracksChanged).toBe(undefined);
@@ -546,9 +534,9 @@ describe('RtmpToAv audio codecs', () => {
 
   test('MP3 and other sound formats pass as packets without changing tracks', () => {
     const r = new RtmpToAv();
-    expect(asPacket(r.push({ type: 8, timestamp: 0, body: unhex('2ffffb9064') }))).toMatchObject({ codec: 'mp3', units: [unhex('fffb9064')] });
-    expect(asPacket(r.push({ type: 8, timestamp: 0, body: unhex('6a0011') }))).toMatchObject({ codec: 'other', units: [] });
-    expect(asPacket(r.push({ type: 8, timestamp: 0, body: unhex('90' + fc('Opus') + '00') }))).toMatchObject({ codec: 'other' });
+    expect(asPacket(r.push({ type: 8, timestamp: 0, body: fromHex('2ffffb9064') }))).toMatchObject({ codec: 'mp3', units: [fromHex('fffb9064')] });
+    expect(asPacket(r.push({ type: 8, timestamp: 0, body: fromHex('6a0011') }))).toMatchObject({ codec: 'other', units: [] });
+    expect(asPacket(r.push({ type: 8, timestamp: 0, body: fromHex('90' + fc('Opus') + '00') }))).toMatchObject({ codec: 'other' });
     expect(r.tracks.audio).toBeUndefined();
   });
 });
@@ -569,14 +557,14 @@ describe('RtmpToAv ignores and errors', () => {
     ['empty G.711 frame', 8, '72', 'empty g711a frame'],
     ['AMF0 command', 20, '02000463616c6c', 'message type 20 is not media'],
   ])('%s', (_n, type, h, reason) => {
-    expect(new RtmpToAv().push({ type, timestamp: 0, body: unhex(h) })).toEqual({ kind: 'ignore', reason });
+    expect(new RtmpToAv().push({ type, timestamp: 0, body: fromHex(h) })).toEqual({ kind: 'ignore', reason });
   });
 
   test.each([
     ['ffmpeg end of sequence (lal#115)', '1702000000'],
     ['enhanced SequenceEnd', '92' + fc('hvc1')],
   ])('%s passes to RTMP/FLV as a non-key opaque packet', (_n, h) => {
-    const body = unhex(h);
+    const body = fromHex(h);
     expect(new RtmpToAv().push({ type: 9, timestamp: 7, body })).toEqual({
       kind: 'packet',
       packet: { kind: 'video', codec: 'other', dts: 630, pts: 630, key: false, units: [], flvBody: body },
@@ -586,12 +574,12 @@ describe('RtmpToAv ignores and errors', () => {
   test('NAL length size comes from the config record (2-byte lengths)', () => {
     const r = new RtmpToAv();
     const avcc2 = '0164000dfde1' + '0019' + '6764000dacd94141fb011000000300100000030320f1429960' + '01' + '000668ebe3cb22c0';
-    r.push({ type: 9, timestamp: 0, body: unhex('1700000000' + avcc2) });
-    const p = asPacket(r.push({ type: 9, timestamp: 0, body: unhex('1701000000' + '0003' + '65aabb' + '0002' + '0601') }));
-    expect(p.units.map(hex)).toEqual(['65aabb', '0601']);
+    r.push({ type: 9, timestamp: 0, body: fromHex('1700000000' + avcc2) });
+    const p = asPacket(r.push({ type: 9, timestamp: 0, body: fromHex('1701000000' + '0003' + '65aabb' + '0002' + '0601') }));
+    expect(p.units.map(toHex)).toEqual(['65aabb', '0601']);
     expect(p.key).toBe(true);
     // rebuilt bodies always use 4-byte lengths
-    expect(hex(avPacketToFlvBody(withoutFlvBody(p)))).toBe('1701000000' + '00000003' + '65aabb' + '00000002' + '0601');
+    expect(toHex(avPacketToFlvBody(withoutFlvBody(p)))).toBe('1701000000' + '00000003' + '65aabb' + '00000002' + '0601');
   });
 
   test.each([
@@ -601,7 +589,7 @@ describe('RtmpToAv ignores and errors', () => {
     ['HEVC record too short', 9, '1c00000000' + '0101'],
     ['bad ASC', 8, 'af00' + 'f8'],
   ])('malformed sequence header throws ParseError: %s', (_n, type, h) => {
-    expect(() => new RtmpToAv().push({ type, timestamp: 0, body: unhex(h) })).toThrow(ParseError);
+    expect(() => new RtmpToAv().push({ type, timestamp: 0, body: fromHex(h) })).toThrow(ParseError);
   });
 
   test('hostile input: truncations of every real tag and 200 random bodies only throw ParseError', () => {
@@ -614,7 +602,7 @@ describe('RtmpToAv ignores and errors', () => {
         threw++;
       }
     };
-    const all = [...realMessages(), { type: 9, timestamp: 0, body: unhex('1c00000000' + HVCC) }, { type: 9, timestamp: 0, body: unhex('90' + fc('hvc1') + HVCC) }];
+    const all = [...realMessages(), { type: 9, timestamp: 0, body: fromHex('1c00000000' + HVCC) }, { type: 9, timestamp: 0, body: fromHex('90' + fc('hvc1') + HVCC) }];
     for (const m of all) {
       for (let n = 0; n <= m.body.length; n += m.body.length > 600 ? 37 : 1) {
         const r = new RtmpToAv();
@@ -626,8 +614,8 @@ describe('RtmpToAv ignores and errors', () => {
     const rnd = mulberry32(1234);
     const prefixes = ['17', '27', '1c', '2c', '90' + fc('hvc1'), '91' + fc('hvc1'), 'af', 'df', '72', '02000a6f6e'];
     for (let i = 0; i < 200; i++) {
-      const pre = unhex(prefixes[i % prefixes.length]);
-      const tail = new Uint8Array(Math.floor(rnd() * 80)).map(() => Math.floor(rnd() * 256));
+      const pre = fromHex(prefixes[i % prefixes.length]);
+      const tail = randomBytes(rnd, Math.floor(rnd() * 80));
       const body = new Uint8Array(pre.length + 1 + tail.length);
       body.set(pre);
       body[pre.length] = i % 3; // packet type 0 seq, 1 frame, 2 eos

@@ -13,6 +13,7 @@ import {
   CONFIG_SEARCH_PATHS,
   type LalConfig,
 } from './config.ts';
+import { mulberry32 } from '../core/testing.ts';
 
 const CONF = new URL('../../conf/lalserver.conf.json', import.meta.url);
 const TMPL = new URL('../../conf/lalserver.conf.json.tmpl', import.meta.url);
@@ -35,17 +36,6 @@ function configErrorOf(fn: () => unknown): string {
     return e.message;
   }
   throw new Error('expected a ConfigError, nothing was thrown');
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('shipped files (config.md §3, §4)', () => {

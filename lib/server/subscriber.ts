@@ -131,26 +131,53 @@ export class SinkGuard {
   }
 }
 
-export class OutputSubscriber implements Subscriber {
+/**
+ * What every subscriber writing to its own ByteSink shares: the SinkGuard over that sink (ticked
+ * while open) and closing once — the sink, then the session's `onClosed`.
+ */
+export abstract class GuardedSubscriber {
   closed = false;
-  hidden = false;
-  private joined = false;
-  private waitingKey = true;
-  private hasVideo = false;
-  /** Last packet of the join replay: if the stream then delivers it live, it is skipped. */
-  private lastReplayed: FanoutPacket | undefined;
-  private readonly guard: SinkGuard;
+  protected readonly guard: SinkGuard;
   /** Set by the session: detach from the stream and release resources. */
   onClosed?: (reason: string) => void;
 
   constructor(
     readonly stat: SessionStat,
     readonly sink: ByteSink,
+    limits: OutputOptions,
+    log: Logger,
+  ) {
+    this.guard = new SinkGuard(sink, limits, log, (r) => this.close(r));
+  }
+
+  tick(nowMs: number): void {
+    if (!this.closed) this.guard.tick(nowMs);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink.close();
+    this.onClosed?.(reason);
+  }
+}
+
+export class OutputSubscriber extends GuardedSubscriber implements Subscriber {
+  hidden = false;
+  private joined = false;
+  private waitingKey = true;
+  private hasVideo = false;
+  /** Last packet of the join replay: if the stream then delivers it live, it is skipped. */
+  private lastReplayed: FanoutPacket | undefined;
+
+  constructor(
+    stat: SessionStat,
+    sink: ByteSink,
     private readonly framer: Framer,
     private readonly opts: OutputOptions,
     log: Logger,
   ) {
-    this.guard = new SinkGuard(sink, opts, log, (r) => this.close(r));
+    super(stat, sink, opts, log);
   }
 
   get totalDroppedFrames(): number {
@@ -199,16 +226,5 @@ export class OutputSubscriber implements Subscriber {
     // Keep the connection; a new publisher's headers arrive as a live update and the player waits
     // for its first key frame (the new encoder starts a new GOP anyway).
     this.waitingKey = true;
-  }
-
-  tick(nowMs: number): void {
-    if (!this.closed) this.guard.tick(nowMs);
-  }
-
-  close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sink.close();
-    this.onClosed?.(reason);
   }
 }

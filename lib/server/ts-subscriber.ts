@@ -8,7 +8,7 @@ import type { Logger } from '../core/log.ts';
 import type { TsFrame } from '../format/mpegts/types.ts';
 import { encodeWsFrame, WsOpcode } from '../protocol/http/ws.ts';
 import type { SessionStat } from './stat.ts';
-import { SinkGuard, type OutputOptions, type Subscriber } from './subscriber.ts';
+import { GuardedSubscriber, type OutputOptions, type Subscriber } from './subscriber.ts';
 import type { TsConsumer, TsPipeline } from './ts-pipeline.ts';
 
 /** WS-TS frames are shared too: one memo per TsFrame (server frames are unmasked). */
@@ -22,20 +22,17 @@ function wsBytes(b: Uint8Array): Uint8Array {
   return f;
 }
 
-export class TsSubscriber implements Subscriber, TsConsumer {
-  closed = false;
+export class TsSubscriber extends GuardedSubscriber implements Subscriber, TsConsumer {
   private waiting = true;
-  private readonly guard: SinkGuard;
-  onClosed?: (reason: string) => void;
 
   constructor(
-    readonly stat: SessionStat,
-    readonly sink: ByteSink,
+    stat: SessionStat,
+    sink: ByteSink,
     private readonly ws: boolean,
     private readonly opts: OutputOptions,
     log: Logger,
   ) {
-    this.guard = new SinkGuard(sink, opts, log, (r) => this.close(r));
+    super(stat, sink, opts, log);
   }
 
   private out(b: Uint8Array): void {
@@ -72,15 +69,4 @@ export class TsSubscriber implements Subscriber, TsConsumer {
   // The packet path is not ours: TS comes through the pipeline.
   onHeaders(): void {}
   onPacket(): void {}
-
-  tick(nowMs: number): void {
-    if (!this.closed) this.guard.tick(nowMs);
-  }
-
-  close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sink.close();
-    this.onClosed?.(reason);
-  }
 }

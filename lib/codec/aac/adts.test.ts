@@ -1,15 +1,16 @@
 import { describe, expect, test } from 'bun:test';
 import { concat } from '../../core/bytes.ts';
 import { ParseError } from '../../core/errors.ts';
-import { ADTS_44100_STEREO_FRAMES, ADTS_48000_MONO_FRAME_SIZES, ADTS_48000_MONO_STREAM, FIXTURE_ASC, hex, hostileInputs, mulberry32, outcome, toHex } from '../_testing.ts';
+import { ADTS_44100_STEREO_FRAMES, ADTS_48000_MONO_FRAME_SIZES, ADTS_48000_MONO_STREAM, FIXTURE_ASC } from '../_testing.ts';
+import { fromHex, hostileInputs, mulberry32, outcome, randomBytes, toHex } from '../../core/testing.ts';
 import { ADTS_HEADER_SIZE, MAX_ADTS_FRAME_LENGTH, decodeAdtsHeader, encodeAdtsHeader, encodeAdtsHeaderInto, splitAdts } from './adts.ts';
 import { decodeAsc, encodeAsc } from './asc.ts';
 
-const LC_44100_STEREO = decodeAsc(hex(FIXTURE_ASC));
+const LC_44100_STEREO = decodeAsc(fromHex(FIXTURE_ASC));
 
 describe('ADTS headers against ffmpeg', () => {
   test.each(ADTS_44100_STEREO_FRAMES.map((f) => [f.length / 2, f] as const))('%d-byte frame: decode, and encode from the ASC byte-exact', (_n, frameHex) => {
-    const frame = hex(frameHex);
+    const frame = fromHex(frameHex);
     const h = decodeAdtsHeader(frame);
     expect(h).toMatchObject({ headerLength: 7, frameLength: frame.length, rawBlocks: 1 });
     expect(h.info).toMatchObject({ objectType: 2, samplingIndex: 4, sampleRate: 44100, channels: 2 });
@@ -17,7 +18,7 @@ describe('ADTS headers against ffmpeg', () => {
   });
 
   test('48 kHz mono stream: split, then rebuild byte-exact from a hand-built info', () => {
-    const stream = hex(ADTS_48000_MONO_STREAM);
+    const stream = fromHex(ADTS_48000_MONO_STREAM);
     const frames = splitAdts(stream);
     expect(frames.map((f) => f.length + ADTS_HEADER_SIZE)).toEqual(ADTS_48000_MONO_FRAME_SIZES);
     for (const f of frames) expect(f.buffer).toBe(stream.buffer); // views
@@ -44,7 +45,7 @@ describe('encodeAdtsHeader / encodeAdtsHeaderInto', () => {
   });
 
   test('HE-AAC ASC: ADTS carries the core (LC at the core rate)', () => {
-    const info = decodeAsc(hex('2b920800'));
+    const info = decodeAsc(fromHex('2b920800'));
     expect(decodeAdtsHeader(encodeAdtsHeader(info, 10)).info).toMatchObject({ objectType: 2, sampleRate: 22050, channels: 2 });
   });
 
@@ -72,7 +73,7 @@ describe('encodeAdtsHeader / encodeAdtsHeaderInto', () => {
 describe('decodeAdtsHeader', () => {
   test('CRC present: 9-byte header, payload after the CRC', () => {
     // protection_absent 0, aac_frame_length 13 = 9 + 4, crc 1234
-    const frame = hex('fff0 5080 01bf fc 1234 aabbccdd');
+    const frame = fromHex('fff0 5080 01bf fc 1234 aabbccdd');
     const h = decodeAdtsHeader(frame);
     expect([h.headerLength, h.frameLength]).toEqual([9, 13]);
     expect(splitAdts(frame).map(toHex)).toEqual(['aabbccdd']);
@@ -80,7 +81,7 @@ describe('decodeAdtsHeader', () => {
 
   test('reads at an offset; MPEG-2 ID bit accepted; raw blocks counted', () => {
     // two bytes of junk, then ID 1, frame length 7 (empty payload), 3 raw data blocks
-    const buf = hex('0000 fff9 5080 00ff fe');
+    const buf = fromHex('0000 fff9 5080 00ff fe');
     const h = decodeAdtsHeader(buf, 2);
     expect([h.frameLength, h.rawBlocks]).toEqual([7, 3]);
   });
@@ -94,8 +95,8 @@ describe('decodeAdtsHeader', () => {
     ['CRC header cut', 'fff05080027ffc12', 0, /needs 9 bytes/],
     ['offset past end', 'fff150802a7ffc', 3, /needs 7 bytes/],
   ])('%s is a ParseError', (_n, h, off, msg) => {
-    expect(() => decodeAdtsHeader(hex(h), off)).toThrow(ParseError);
-    expect(() => decodeAdtsHeader(hex(h), off)).toThrow(msg);
+    expect(() => decodeAdtsHeader(fromHex(h), off)).toThrow(ParseError);
+    expect(() => decodeAdtsHeader(fromHex(h), off)).toThrow(msg);
   });
 });
 
@@ -105,22 +106,22 @@ describe('splitAdts', () => {
   });
 
   test('a frame running past the end, or garbage after a frame, is a ParseError', () => {
-    const stream = hex(ADTS_48000_MONO_STREAM);
+    const stream = fromHex(ADTS_48000_MONO_STREAM);
     expect(() => splitAdts(stream.subarray(0, stream.length - 1))).toThrow(/runs past the end/);
-    expect(() => splitAdts(concat([stream, hex('00')]))).toThrow(/needs 7 bytes/);
-    expect(() => splitAdts(concat([stream, hex('00112233445566')]))).toThrow(/no syncword at offset 586/);
+    expect(() => splitAdts(concat([stream, fromHex('00')]))).toThrow(/needs 7 bytes/);
+    expect(() => splitAdts(concat([stream, fromHex('00112233445566')]))).toThrow(/no syncword at offset 586/);
   });
 
   test('hostile input only ever throws ParseError (split and header decode)', () => {
-    const valid = [hex(ADTS_48000_MONO_STREAM).subarray(0, 189 + 202), hex(ADTS_44100_STEREO_FRAMES[1])];
+    const valid = [fromHex(ADTS_48000_MONO_STREAM).subarray(0, 189 + 202), fromHex(ADTS_44100_STEREO_FRAMES[1])];
     for (const b of hostileInputs(valid, 71)) {
       expect(() => outcome(() => splitAdts(b))).not.toThrow();
       expect(() => outcome(() => decodeAdtsHeader(b))).not.toThrow();
     }
     const rnd = mulberry32(72);
     for (let i = 0; i < 200; i++) {
-      const b = hex('fff1');
-      const r = Uint8Array.from([...b, ...Array.from({ length: 12 }, () => Math.floor(rnd() * 256))]);
+      const b = fromHex('fff1');
+      const r = Uint8Array.from([...b, ...randomBytes(rnd, 12)]);
       expect(() => outcome(() => splitAdts(r))).not.toThrow();
     }
   });

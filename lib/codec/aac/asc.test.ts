@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { BitWriter } from '../../core/bit-writer.ts';
 import { ParseError } from '../../core/errors.ts';
-import { FIXTURE_ASC, hex, hostileInputs, outcome, toHex } from '../_testing.ts';
+import { FIXTURE_ASC } from '../_testing.ts';
+import { fromHex, hostileInputs, outcome, toHex } from '../../core/testing.ts';
 import { SAMPLE_RATES, aacChannelConfig, aacSamplingIndex, decodeAsc, encodeAsc } from './asc.ts';
 
 function bits(...fields: [number, number][]): Uint8Array {
@@ -12,7 +13,7 @@ function bits(...fields: [number, number][]): Uint8Array {
 
 describe('decodeAsc', () => {
   test('tests.md fixture 12 10 56 E5 00: AAC-LC 44100 Hz stereo (SBR signalled absent)', () => {
-    const info = decodeAsc(hex(FIXTURE_ASC));
+    const info = decodeAsc(fromHex(FIXTURE_ASC));
     expect(info).toMatchObject({ objectType: 2, samplingIndex: 4, sampleRate: 44100, channels: 2, channelConfig: 2 });
     expect(info.sbr).toBeUndefined();
   });
@@ -25,12 +26,12 @@ describe('decodeAsc', () => {
     ['13b8', { objectType: 2, samplingIndex: 7, sampleRate: 22050, channels: 8, channelConfig: 7 }],
     ['1210', { objectType: 2, samplingIndex: 4, sampleRate: 44100, channels: 2 }],
   ])('%s', (asc, want) => {
-    expect(decodeAsc(hex(asc))).toMatchObject(want);
+    expect(decodeAsc(fromHex(asc))).toMatchObject(want);
   });
 
   test('explicit HE-AAC (AOT 5): core type and rate, SBR output rate', () => {
     // 2B 92 08 00: AOT 5, 22050 Hz, stereo, extension 44100 Hz, core AOT 2.
-    expect(decodeAsc(hex('2b920800'))).toMatchObject({ objectType: 2, samplingIndex: 7, sampleRate: 22050, channels: 2, sbr: true, extensionSampleRate: 44100 });
+    expect(decodeAsc(fromHex('2b920800'))).toMatchObject({ objectType: 2, samplingIndex: 7, sampleRate: 22050, channels: 2, sbr: true, extensionSampleRate: 44100 });
   });
 
   test('explicit HE-AAC v2 (AOT 29) sets ps', () => {
@@ -68,12 +69,12 @@ describe('decodeAsc', () => {
     ['reserved index 13', '16a0', /index 13 is reserved/],
     ['explicit frequency 0', toHex(bits([2, 5], [15, 4], [0, 24], [2, 4])), /explicit sampling frequency 0/],
   ])('%s is a ParseError', (_n, asc, msg) => {
-    expect(() => decodeAsc(hex(asc))).toThrow(ParseError);
-    expect(() => decodeAsc(hex(asc))).toThrow(msg);
+    expect(() => decodeAsc(fromHex(asc))).toThrow(ParseError);
+    expect(() => decodeAsc(fromHex(asc))).toThrow(msg);
   });
 
   test('hostile input only ever throws ParseError', () => {
-    const valid = [hex(FIXTURE_ASC), hex('2b920800'), hex('1190')];
+    const valid = [fromHex(FIXTURE_ASC), fromHex('2b920800'), fromHex('1190')];
     let ok = 0;
     for (const b of hostileInputs(valid, 61)) {
       expect(() => {

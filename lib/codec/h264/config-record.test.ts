@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
-import { FFMPEG_AVCC_BASELINE, FFMPEG_AVCC_HIGH, FIXTURE_PPS_B64, FIXTURE_SPS_B64, H264_VECTORS, fromBase64, hex, hostileInputs, outcome, toHex } from '../_testing.ts';
+import { FFMPEG_AVCC_BASELINE, FFMPEG_AVCC_HIGH, FIXTURE_PPS_B64, FIXTURE_SPS_B64, H264_VECTORS } from '../_testing.ts';
+import { fromBase64, fromHex, hostileInputs, outcome, toHex } from '../../core/testing.ts';
 import { decodeAvcConfigRecord, encodeAvcConfigRecord } from './config-record.ts';
 
 describe('avcC from ffmpeg', () => {
@@ -8,9 +9,9 @@ describe('avcC from ffmpeg', () => {
     ['High', FFMPEG_AVCC_HIGH, H264_VECTORS[0]],
     ['Baseline', FFMPEG_AVCC_BASELINE, H264_VECTORS[1]],
   ])('%s: decode gives the stream parameter sets; encode reproduces the bytes', (_n, record, v) => {
-    const buf = hex(record);
+    const buf = fromHex(record);
     const c = decodeAvcConfigRecord(buf);
-    const sps = hex(v.sps);
+    const sps = fromHex(v.sps);
     expect(c).toMatchObject({ profileIdc: sps[1], compat: sps[2], levelIdc: sps[3], lengthSize: 4 });
     expect(c.sps.map(toHex)).toEqual([v.sps]);
     expect(c.pps.map(toHex)).toEqual([v.pps]);
@@ -28,7 +29,7 @@ describe('encodeAvcConfigRecord', () => {
   });
 
   test('compat override (LAL writes profile_compatibility 0 for RTSP/PS input)', () => {
-    const rec = encodeAvcConfigRecord({ sps: [hex(H264_VECTORS[1].sps)], pps: [hex(H264_VECTORS[1].pps)], compat: 0 });
+    const rec = encodeAvcConfigRecord({ sps: [fromHex(H264_VECTORS[1].sps)], pps: [fromHex(H264_VECTORS[1].pps)], compat: 0 });
     expect(toHex(rec.subarray(0, 6))).toBe('0142000dffe1');
   });
 
@@ -37,7 +38,7 @@ describe('encodeAvcConfigRecord', () => {
     ['two SPS, three PPS', 2, 3],
     ['31 SPS, 255 PPS (field maxima)', 31, 255],
   ])('round trip byte-exact: %s', (_n, nSps, nPps) => {
-    const sps = Array.from({ length: nSps }, (_, i) => Uint8Array.from([...hex(H264_VECTORS[0].sps), i]));
+    const sps = Array.from({ length: nSps }, (_, i) => Uint8Array.from([...fromHex(H264_VECTORS[0].sps), i]));
     const pps = Array.from({ length: nPps }, (_, i) => Uint8Array.from([0x68, i, 0x80]));
     const rec = encodeAvcConfigRecord({ sps, pps });
     const c = decodeAvcConfigRecord(rec);
@@ -48,10 +49,10 @@ describe('encodeAvcConfigRecord', () => {
 
   test.each([
     ['no SPS', { sps: [], pps: [] }, /at least one SPS/],
-    ['SPS too short', { sps: [hex('6764')], pps: [] }, /too short/],
-    ['32 SPS', { sps: Array(32).fill(hex('6764001e')), pps: [] }, /exceed 31/],
-    ['256 PPS', { sps: [hex('6764001e')], pps: Array(256).fill(hex('68ee')) }, /exceed 255/],
-    ['empty PPS', { sps: [hex('6764001e')], pps: [new Uint8Array(0)] }, /16-bit length/],
+    ['SPS too short', { sps: [fromHex('6764')], pps: [] }, /too short/],
+    ['32 SPS', { sps: Array(32).fill(fromHex('6764001e')), pps: [] }, /exceed 31/],
+    ['256 PPS', { sps: [fromHex('6764001e')], pps: Array(256).fill(fromHex('68ee')) }, /exceed 255/],
+    ['empty PPS', { sps: [fromHex('6764001e')], pps: [new Uint8Array(0)] }, /16-bit length/],
     ['65536-byte SPS', { sps: [new Uint8Array(65536).fill(0x67)], pps: [] }, /16-bit length/],
   ])('rejects %s', (_n, c, msg) => {
     expect(() => encodeAvcConfigRecord(c)).toThrow(ParseError);
@@ -62,14 +63,14 @@ describe('encodeAvcConfigRecord', () => {
 describe('decodeAvcConfigRecord', () => {
   test('lengthSizeMinusOne is honoured (1, 2, 4)', () => {
     for (const [b, ls] of [[0xfc, 1], [0xfd, 2], [0xff, 4]]) {
-      const rec = hex(FFMPEG_AVCC_HIGH);
+      const rec = fromHex(FFMPEG_AVCC_HIGH);
       rec[4] = b;
       expect(decodeAvcConfigRecord(rec).lengthSize).toBe(ls);
     }
   });
 
   test('a trailing high-profile extension is ignored', () => {
-    const rec = hex(`${FFMPEG_AVCC_HIGH}fdf8f800`);
+    const rec = fromHex(`${FFMPEG_AVCC_HIGH}fdf8f800`);
     expect(decodeAvcConfigRecord(rec).pps.map(toHex)).toEqual([H264_VECTORS[0].pps]);
   });
 
@@ -81,12 +82,12 @@ describe('decodeAvcConfigRecord', () => {
     ['missing PPS count', '0164001effe100026764', /numOfPictureParameterSets/],
     ['PPS length cut', '0164001effe1000267640100', /inside the PPS length/],
   ])('%s is a ParseError', (_n, record, msg) => {
-    expect(() => decodeAvcConfigRecord(hex(record))).toThrow(ParseError);
-    expect(() => decodeAvcConfigRecord(hex(record))).toThrow(msg);
+    expect(() => decodeAvcConfigRecord(fromHex(record))).toThrow(ParseError);
+    expect(() => decodeAvcConfigRecord(fromHex(record))).toThrow(msg);
   });
 
   test('hostile input only ever throws ParseError', () => {
-    const valid = [hex(FFMPEG_AVCC_HIGH), hex(FFMPEG_AVCC_BASELINE)];
+    const valid = [fromHex(FFMPEG_AVCC_HIGH), fromHex(FFMPEG_AVCC_BASELINE)];
     let rejected = 0;
     for (const b of hostileInputs(valid, 31)) {
       expect(() => {

@@ -1,14 +1,15 @@
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
-import { H264_VECTORS, hex, hostileInputs, outcome, toHex } from '../_testing.ts';
+import { H264_VECTORS } from '../_testing.ts';
+import { fromHex, hostileInputs, outcome, toHex } from '../../core/testing.ts';
 import { MAX_NALUS_PER_AU, NaluTypeH264, h264NaluType, isH264KeyFrame, splitAnnexB, splitAvcc } from './nalu.ts';
 
 const hi = H264_VECTORS[0];
-const SPS = hex(hi.sps);
-const PPS = hex(hi.pps);
-const IDR = hex('65888400ff');
-const SLICE = hex('419a2201');
-const AUD = hex('09f0');
+const SPS = fromHex(hi.sps);
+const PPS = fromHex(hi.pps);
+const IDR = fromHex('65888400ff');
+const SLICE = fromHex('419a2201');
+const AUD = fromHex('09f0');
 
 function avcc(units: Uint8Array[], lengthSize = 4): Uint8Array {
   const parts: number[] = [];
@@ -26,7 +27,7 @@ describe('h264NaluType', () => {
     [IDR, NaluTypeH264.Idr],
     [SLICE, NaluTypeH264.Slice],
     [AUD, NaluTypeH264.Aud],
-    [hex('06050b'), NaluTypeH264.Sei],
+    [fromHex('06050b'), NaluTypeH264.Sei],
   ])('%#', (nalu, type) => {
     expect(h264NaluType(nalu)).toBe(type);
   });
@@ -46,17 +47,17 @@ describe('splitAvcc', () => {
 
   test('empty buffer gives no units; zero-length entries are skipped', () => {
     expect(splitAvcc(new Uint8Array(0))).toEqual([]);
-    expect(splitAvcc(hex('00000000 00000002 09f0 00000000')).map(toHex)).toEqual(['09f0']);
+    expect(splitAvcc(fromHex('00000000 00000002 09f0 00000000')).map(toHex)).toEqual(['09f0']);
   });
 
   test('a length running past the end is a ParseError', () => {
-    expect(() => splitAvcc(hex('00000005 0102'))).toThrow(/avcc: NAL length 5 at offset 0 runs past the end/);
-    expect(() => splitAvcc(hex('00000002 0102 0000'))).toThrow(ParseError);
+    expect(() => splitAvcc(fromHex('00000005 0102'))).toThrow(/avcc: NAL length 5 at offset 0 runs past the end/);
+    expect(() => splitAvcc(fromHex('00000002 0102 0000'))).toThrow(ParseError);
   });
 
   test('invalid length size is a ParseError', () => {
-    expect(() => splitAvcc(hex('00'), 0)).toThrow(ParseError);
-    expect(() => splitAvcc(hex('00'), 5)).toThrow(ParseError);
+    expect(() => splitAvcc(fromHex('00'), 0)).toThrow(ParseError);
+    expect(() => splitAvcc(fromHex('00'), 5)).toThrow(ParseError);
   });
 
   test(`more than MAX_NALUS_PER_AU (${MAX_NALUS_PER_AU}) units is a ParseError`, () => {
@@ -76,20 +77,20 @@ describe('splitAvcc', () => {
 
 describe('splitAnnexB', () => {
   test('3- and 4-byte start codes, leading garbage and trailing zeros', () => {
-    const buf = hex(`ffee 00000001 ${hi.sps} 000001 ${hi.pps} 00000001 65888400ff 0000 000001 419a2201 0000`);
+    const buf = fromHex(`ffee 00000001 ${hi.sps} 000001 ${hi.pps} 00000001 65888400ff 0000 000001 419a2201 0000`);
     const got = splitAnnexB(buf);
     expect(got.map(toHex)).toEqual([hi.sps, hi.pps, '65888400ff', '419a2201']);
     for (const u of got) expect(u.buffer).toBe(buf.buffer);
   });
 
   test('no start code gives no units; empty units are skipped', () => {
-    expect(splitAnnexB(hex('6764001e'))).toEqual([]);
+    expect(splitAnnexB(fromHex('6764001e'))).toEqual([]);
     expect(splitAnnexB(new Uint8Array(0))).toEqual([]);
-    expect(splitAnnexB(hex('000001 000001 09f0 000001')).map(toHex)).toEqual(['09f0']);
+    expect(splitAnnexB(fromHex('000001 000001 09f0 000001')).map(toHex)).toEqual(['09f0']);
   });
 
   test('a 00 00 02 or 00 00 03 inside a unit is not a start code', () => {
-    expect(splitAnnexB(hex('000001 0100000200000301')).map(toHex)).toEqual(['0100000200000301']);
+    expect(splitAnnexB(fromHex('000001 0100000200000301')).map(toHex)).toEqual(['0100000200000301']);
   });
 
   test('agrees with splitAvcc on the same units', () => {
@@ -105,7 +106,7 @@ describe('splitAnnexB', () => {
   });
 
   test('hostile input only ever throws ParseError', () => {
-    const valid = [hex(`00000001 ${hi.sps} 000001 ${hi.pps} 000001 65888400ff`)];
+    const valid = [fromHex(`00000001 ${hi.sps} 000001 ${hi.pps} 000001 65888400ff`)];
     for (const b of hostileInputs(valid, 12)) expect(() => outcome(() => splitAnnexB(b))).not.toThrow();
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { BitWriter } from '../../core/bit-writer.ts';
 import { ParseError } from '../../core/errors.ts';
-import { FIXTURE_SPS_B64, H264_VECTORS, addEmulationPrevention, fromBase64, hex, hostileInputs, outcome, toHex } from '../_testing.ts';
+import { FIXTURE_SPS_B64, H264_VECTORS, addEmulationPrevention } from '../_testing.ts';
+import { fromBase64, fromHex, hostileInputs, outcome, toHex } from '../../core/testing.ts';
 import { removeEmulationPrevention } from '../rbsp.ts';
 import { h264ProfileName, parseH264Sps } from './sps.ts';
 
@@ -22,11 +23,11 @@ describe('parseH264Sps on real SPS', () => {
   });
 
   test.each(H264_VECTORS.map((v) => [v.name, v] as const))('%s', (_name, v) => {
-    expect(parseH264Sps(hex(v.sps))).toMatchObject(v.expect);
+    expect(parseH264Sps(fromHex(v.sps))).toMatchObject(v.expect);
   });
 
   test('Baseline reports its constraint flags (constrained baseline: set0+set1)', () => {
-    expect(parseH264Sps(hex(H264_VECTORS[1].sps)).constraintFlags).toBe(0xc0);
+    expect(parseH264Sps(fromHex(H264_VECTORS[1].sps)).constraintFlags).toBe(0xc0);
   });
 });
 
@@ -141,8 +142,8 @@ describe('parseH264Sps on synthetic SPS (paths x264 does not take)', () => {
 
 describe('parseH264Sps rejects malformed SPS with ParseError', () => {
   test.each([
-    ['not an SPS', hex('68ebe3cb22c0'), /not an SPS/],
-    ['too short', hex('6764'), /too short/],
+    ['not an SPS', fromHex('68ebe3cb22c0'), /not an SPS/],
+    ['too short', fromHex('6764'), /too short/],
     ['pic_order_cnt_type 3', buildSps({ profileIdc: 66, pocType: 3, widthMbs: 2, heightMapUnits: 2 }), /pic_order_cnt_type 3/],
     ['crop eats the picture', buildSps({ profileIdc: 66, widthMbs: 2, heightMapUnits: 2, crop: [8, 8, 0, 0] }), /leaves nothing/],
     ['absurd width', buildSps({ profileIdc: 66, widthMbs: 5000, heightMapUnits: 2 }), /exceeds 2048/],
@@ -155,7 +156,7 @@ describe('parseH264Sps rejects malformed SPS with ParseError', () => {
   });
 
   test('hostile input (truncations, random, mutations) only ever throws ParseError', () => {
-    const valid = [fromBase64(FIXTURE_SPS_B64), ...H264_VECTORS.map((v) => hex(v.sps))];
+    const valid = [fromBase64(FIXTURE_SPS_B64), ...H264_VECTORS.map((v) => fromHex(v.sps))];
     let ok = 0;
     let rejected = 0;
     for (const b of hostileInputs(valid, 21)) {

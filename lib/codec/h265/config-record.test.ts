@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
-import { H265_VECTORS, hex, hostileInputs, outcome, toHex } from '../_testing.ts';
+import { H265_VECTORS } from '../_testing.ts';
+import { fromHex, hostileInputs, outcome, toHex } from '../../core/testing.ts';
 import { decodeHevcConfigRecord, encodeHevcConfigRecord } from './config-record.ts';
 
 /** ffmpeg writes array_completeness 0; with 1 the array bytes 20/21/22 become A0/A1/A2. */
 function withCompleteness(record: string): string {
-  const b = hex(record);
+  const b = fromHex(record);
   let off = 23;
   for (let a = 0; a < b[22]; a++) {
     b[off] |= 0x80;
@@ -18,13 +19,13 @@ function withCompleteness(record: string): string {
 
 describe('hvcC against ffmpeg', () => {
   test.each(H265_VECTORS.map((v) => [v.name, v] as const))('%s', (_n, v) => {
-    const units = { vps: [hex(v.vps)], sps: [hex(v.sps)], pps: [hex(v.pps)] };
+    const units = { vps: [fromHex(v.vps)], sps: [fromHex(v.sps)], pps: [fromHex(v.pps)] };
     // Every header field (profile, compat, constraints, level, chroma, depths, temporal layers)
     // matches what ffmpeg derived from the same parameter sets.
     expect(toHex(encodeHevcConfigRecord({ ...units, arrayCompleteness: false }))).toBe(v.ffmpegHvcc);
     expect(toHex(encodeHevcConfigRecord(units))).toBe(withCompleteness(v.ffmpegHvcc));
 
-    const buf = hex(v.ffmpegHvcc);
+    const buf = fromHex(v.ffmpegHvcc);
     const c = decodeHevcConfigRecord(buf);
     expect(c).toMatchObject({ profileIdc: v.expect.profileIdc, levelIdc: v.expect.levelIdc, lengthSize: 4 });
     expect([c.vps.map(toHex), c.sps.map(toHex), c.pps.map(toHex)]).toEqual([[v.vps], [v.sps], [v.pps]]);
@@ -34,14 +35,14 @@ describe('hvcC against ffmpeg', () => {
 
 describe('encode/decode round trip', () => {
   test.each(H265_VECTORS.map((v) => [v.name, v] as const))('byte-exact: %s', (_n, v) => {
-    const rec = encodeHevcConfigRecord({ vps: [hex(v.vps)], sps: [hex(v.sps)], pps: [hex(v.pps)] });
+    const rec = encodeHevcConfigRecord({ vps: [fromHex(v.vps)], sps: [fromHex(v.sps)], pps: [fromHex(v.pps)] });
     expect(toHex(encodeHevcConfigRecord(decodeHevcConfigRecord(rec)))).toBe(toHex(rec));
   });
 
   test('several PPS, no VPS', () => {
     const v = H265_VECTORS[0];
-    const pps = [hex(v.pps), hex('4401c172b46241'), hex('4401c172b46242')];
-    const rec = encodeHevcConfigRecord({ vps: [], sps: [hex(v.sps)], pps });
+    const pps = [fromHex(v.pps), fromHex('4401c172b46241'), fromHex('4401c172b46242')];
+    const rec = encodeHevcConfigRecord({ vps: [], sps: [fromHex(v.sps)], pps });
     expect(rec[22]).toBe(2);
     const c = decodeHevcConfigRecord(rec);
     expect(c.vps).toEqual([]);
@@ -53,8 +54,8 @@ describe('encode/decode round trip', () => {
 describe('decodeHevcConfigRecord', () => {
   test('SEI arrays are skipped; lengthSizeMinusOne honoured', () => {
     const v = H265_VECTORS[0];
-    const b = hex(v.ffmpegHvcc);
-    const sei = hex('a7 0001 000a 4e01 05 05 0102030405 80'); // one prefix SEI of 10 bytes
+    const b = fromHex(v.ffmpegHvcc);
+    const sei = fromHex('a7 0001 000a 4e01 05 05 0102030405 80'); // one prefix SEI of 10 bytes
     const rec = Uint8Array.from([...b, ...sei]);
     rec[22] += 1;
     rec[21] = (rec[21] & 0xfc) | 1;
@@ -72,12 +73,12 @@ describe('decodeHevcConfigRecord', () => {
     ['NAL past the end', `01${'00'.repeat(21)}01a10001000542`, /NAL length 5 .* runs past the end/],
     ['empty SPS', `01${'00'.repeat(21)}01a100010000`, /empty parameter set of type 33/],
   ])('%s is a ParseError', (_n, record, msg) => {
-    expect(() => decodeHevcConfigRecord(hex(record))).toThrow(ParseError);
-    expect(() => decodeHevcConfigRecord(hex(record))).toThrow(msg);
+    expect(() => decodeHevcConfigRecord(fromHex(record))).toThrow(ParseError);
+    expect(() => decodeHevcConfigRecord(fromHex(record))).toThrow(msg);
   });
 
   test('hostile input only ever throws ParseError', () => {
-    const valid = H265_VECTORS.map((v) => hex(v.ffmpegHvcc));
+    const valid = H265_VECTORS.map((v) => fromHex(v.ffmpegHvcc));
     let rejected = 0;
     for (const b of hostileInputs(valid, 51)) {
       expect(() => {
@@ -91,10 +92,10 @@ describe('decodeHevcConfigRecord', () => {
 describe('encodeHevcConfigRecord rejects', () => {
   const v = H265_VECTORS[0];
   test.each([
-    ['no SPS', { vps: [hex(v.vps)], sps: [], pps: [] }, /at least one SPS/],
-    ['a VPS in place of the SPS', { vps: [], sps: [hex(v.vps)], pps: [] }, /not an SPS/],
-    ['65 PPS', { vps: [], sps: [hex(v.sps)], pps: Array(65).fill(hex(v.pps)) }, /65 NAL units exceed 64/],
-    ['empty PPS', { vps: [], sps: [hex(v.sps)], pps: [new Uint8Array(0)] }, /16-bit length/],
+    ['no SPS', { vps: [fromHex(v.vps)], sps: [], pps: [] }, /at least one SPS/],
+    ['a VPS in place of the SPS', { vps: [], sps: [fromHex(v.vps)], pps: [] }, /not an SPS/],
+    ['65 PPS', { vps: [], sps: [fromHex(v.sps)], pps: Array(65).fill(fromHex(v.pps)) }, /65 NAL units exceed 64/],
+    ['empty PPS', { vps: [], sps: [fromHex(v.sps)], pps: [new Uint8Array(0)] }, /16-bit length/],
   ])('%s', (_n, c, msg) => {
     expect(() => encodeHevcConfigRecord(c)).toThrow(ParseError);
     expect(() => encodeHevcConfigRecord(c)).toThrow(msg);

@@ -1,22 +1,23 @@
 import { describe, expect, test } from 'bun:test';
 import { BitWriter } from '../../core/bit-writer.ts';
 import { ParseError } from '../../core/errors.ts';
-import { H265_VECTORS, addEmulationPrevention, hex, hostileInputs, outcome } from '../_testing.ts';
+import { H265_VECTORS, addEmulationPrevention } from '../_testing.ts';
+import { fromHex, hostileInputs, outcome } from '../../core/testing.ts';
 import { h265ProfileName, parseH265Sps } from './sps.ts';
 
 describe('parseH265Sps on libx265 SPS', () => {
   test.each(H265_VECTORS.map((v) => [v.name, v] as const))('%s', (_n, v) => {
-    expect(parseH265Sps(hex(v.sps))).toMatchObject(v.expect);
+    expect(parseH265Sps(fromHex(v.sps))).toMatchObject(v.expect);
   });
 
   test('854x480: width/height are pic_*_in_luma_samples, the window is kept', () => {
-    const info = parseH265Sps(hex(H265_VECTORS[1].sps));
+    const info = parseH265Sps(fromHex(H265_VECTORS[1].sps));
     expect(info.confWin).toEqual({ left: 0, right: 1, top: 0, bottom: 0 });
     expect([info.width, info.height, info.displayWidth]).toEqual([856, 480, 854]);
   });
 
   test('general profile fields (what hvcC copies)', () => {
-    const info = parseH265Sps(hex(H265_VECTORS[0].sps));
+    const info = parseH265Sps(fromHex(H265_VECTORS[0].sps));
     expect(info).toMatchObject({ profileSpace: 0, tierFlag: 0, compatFlags: 0x60000000, constraintFlags: 0x900000000000, chromaFormatIdc: 1 });
   });
 });
@@ -119,8 +120,8 @@ describe('parseH265Sps on synthetic SPS', () => {
 
 describe('parseH265Sps rejects malformed SPS with ParseError', () => {
   test.each([
-    ['not an SPS', hex(H265_VECTORS[0].vps), /not an SPS/],
-    ['too short', hex('4201'), /too short/],
+    ['not an SPS', fromHex(H265_VECTORS[0].vps), /not an SPS/],
+    ['too short', fromHex('4201'), /too short/],
     ['seven sub-layers', (() => { const b = buildSps({ width: 64, height: 64 }); b[2] = 0x0f; return b; })(), /sps_max_sub_layers_minus1 7/],
     ['width 0', buildSps({ width: 0, height: 64 }), /picture size 0x64/],
     ['width 40000', buildSps({ width: 40000, height: 64 }), /outside 1..32768/],
@@ -134,7 +135,7 @@ describe('parseH265Sps rejects malformed SPS with ParseError', () => {
   });
 
   test('hostile input (truncations, random, mutations) only ever throws ParseError', () => {
-    const valid = [...H265_VECTORS.map((v) => hex(v.sps)), buildSps({ subLayers: [{ profile: true, level: true }], width: 64, height: 64 })];
+    const valid = [...H265_VECTORS.map((v) => fromHex(v.sps)), buildSps({ subLayers: [{ profile: true, level: true }], width: 64, height: 64 })];
     let ok = 0;
     let rejected = 0;
     for (const b of hostileInputs(valid, 41)) {

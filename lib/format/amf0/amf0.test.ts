@@ -10,29 +10,7 @@ import {
   utf8Length,
   type Amf0Value,
 } from './index.ts';
-
-const hex = (s: string) => Uint8Array.from((s.replace(/\s+/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Run fn; any throw other than ParseError fails the test. */
-function onlyParseError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError)) throw new Error(`expected ParseError, got ${String(e)}`);
-  }
-}
+import { fromHex, mulberry32, mutateBytes, onlyParseError, toHex, truncations, utf8Encode } from '../../core/testing.ts';
 
 // One table drives both decode and encode (design.md §1.8).
 const cases: { name: string; value: Amf0Value; bytes: string }[] = [
@@ -62,11 +40,11 @@ const cases: { name: string; value: Amf0Value; bytes: string }[] = [
 
 describe('amf0 table', () => {
   test.each(cases)('encode $name', ({ value, bytes }) => {
-    expect(toHex(encodeAmf0(value))).toBe(toHex(hex(bytes)));
-    expect(encodeAmf0Size(value)).toBe(hex(bytes).length);
+    expect(toHex(encodeAmf0(value))).toBe(toHex(fromHex(bytes)));
+    expect(encodeAmf0Size(value)).toBe(fromHex(bytes).length);
   });
   test.each(cases)('decode $name', ({ value, bytes }) => {
-    const b = hex(bytes);
+    const b = fromHex(bytes);
     const r = decodeAmf0(b, 0, { keepEcma: true });
     expect(r.offset).toBe(b.length);
     expect(r.value).toEqual(value);
@@ -82,15 +60,15 @@ describe('amf0 specifics', () => {
   });
 
   test('ECMA array with a wrong count: the terminator decides', () => {
-    const b = hex('08 00000005 0001 61 05 0001 62 06 000009');
+    const b = fromHex('08 00000005 0001 61 05 0001 62 06 000009');
     expect(decodeAmf0(b).value).toEqual({ a: null, b: undefined });
   });
 
   test('ECMA array of `count` entries without terminator at end of buffer is accepted', () => {
-    const b = hex('08 00000001 0001 61 01 01');
+    const b = fromHex('08 00000001 0001 61 01 01');
     expect(decodeAmf0(b).value).toEqual({ a: true });
     // Without the exact count it is truncated.
-    expect(() => decodeAmf0(hex('08 00000002 0001 61 01 01'))).toThrow(ParseError);
+    expect(() => decodeAmf0(fromHex('08 00000002 0001 61 01 01'))).toThrow(ParseError);
   });
 
   test('long strings both ways', () => {
@@ -104,7 +82,7 @@ describe('amf0 specifics', () => {
   });
 
   test('unsupported marker 0x0D decodes as undefined', () => {
-    expect(decodeAmf0(hex('0d')).value).toBeUndefined();
+    expect(decodeAmf0(fromHex('0d')).value).toBeUndefined();
   });
 
   test.each([0x04, 0x07, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0xff])('marker %d is rejected', (m) => {
@@ -112,7 +90,7 @@ describe('amf0 specifics', () => {
   });
 
   test('bare object end is rejected', () => {
-    expect(() => decodeAmf0(hex('09'))).toThrow(/object end/);
+    expect(() => decodeAmf0(fromHex('09'))).toThrow(/object end/);
   });
 
   test('decodeAmf0All reads a command body', () => {
@@ -127,7 +105,7 @@ describe('amf0 specifics', () => {
   });
 
   test('__proto__ key becomes an own property, prototype untouched', () => {
-    const b = hex('03 0009 5f5f70726f746f5f5f 03 0001 78 01 01 000009 000009');
+    const b = fromHex('03 0009 5f5f70726f746f5f5f 03 0001 78 01 01 000009 000009');
     const v = decodeAmf0(b).value as Record<string, Amf0Value>;
     expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
     expect(Object.keys(v)).toEqual(['__proto__']);
@@ -150,7 +128,7 @@ describe('amf0 specifics', () => {
   });
 
   test('huge strict array count is refused before allocating', () => {
-    expect(() => decodeAmf0(hex('0a ffffffff 05'))).toThrow(/count/);
+    expect(() => decodeAmf0(fromHex('0a ffffffff 05'))).toThrow(/count/);
   });
 
   test('encoder rejects cycles, long keys and functions with LalError', () => {
@@ -163,9 +141,9 @@ describe('amf0 specifics', () => {
 
   test('utf8Length matches TextEncoder, lone surrogates included', () => {
     for (const s of ['', 'abc', 'é', '直播', '😀', 'a\ud800b', '\udc00', 'x\ud83d']) {
-      expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
+      expect(utf8Length(s)).toBe(utf8Encode(s).length);
       const enc = encodeAmf0(s);
-      expect(enc.length).toBe(3 + new TextEncoder().encode(s).length);
+      expect(enc.length).toBe(3 + utf8Encode(s).length);
     }
   });
 
@@ -198,9 +176,7 @@ describe('amf0 hostile input', () => {
   );
 
   test('every truncation throws only ParseError', () => {
-    for (let n = 0; n < fixture.length; n++) {
-      onlyParseError(() => decodeAmf0All(fixture.subarray(0, n)));
-    }
+    for (const cut of truncations(fixture)) onlyParseError(() => decodeAmf0All(cut));
   });
 
   test('200 seeded random buffers and mutations throw only ParseError', () => {
@@ -210,8 +186,7 @@ describe('amf0 hostile input', () => {
       const buf = new Uint8Array(len);
       for (let j = 0; j < len; j++) buf[j] = rnd() < 0.5 ? Math.floor(rnd() * 0x12) : Math.floor(rnd() * 256);
       onlyParseError(() => decodeAmf0All(buf));
-      const m = fixture.slice();
-      for (let k = 0; k < 4; k++) m[Math.floor(rnd() * m.length)] = Math.floor(rnd() * 256);
+      const m = mutateBytes(rnd, fixture.slice(), 4);
       onlyParseError(() => decodeAmf0All(m));
     }
   });

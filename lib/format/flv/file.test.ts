@@ -6,6 +6,7 @@ import { LalError, ParseError } from '../../core/errors.ts';
 import { FlvFileWriter, readFlvFile } from './file.ts';
 import { FLV_HEADER } from './header.ts';
 import { encodeFlvTag, FlvTagType, type FlvTag } from './tag.ts';
+import { toHex } from '../../core/testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lal-flv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +25,7 @@ const TAGS: FlvTag[] = [
   { type: FlvTagType.Audio, timestamp: 23, body: Uint8Array.of(0xaf, 1, 0x21, 0x10) },
   { type: FlvTagType.Video, timestamp: 0x1000001, body: Uint8Array.of(0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41) },
 ];
-const norm = (tags: FlvTag[]) => tags.map((t) => ({ ...t, body: Buffer.from(t.body).toString('hex') }));
+const norm = (tags: FlvTag[]) => tags.map((t) => ({ ...t, body: toHex(t.body) }));
 
 describe('FLV files', () => {
   test('writer then reader round-trips tags; bytes are header + encoded tags', async () => {

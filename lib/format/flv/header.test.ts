@@ -1,12 +1,11 @@
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
 import { decodeFlvHeader, encodeFlvHeader, FLV_HEADER } from './header.ts';
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+import { toHex } from '../../core/testing.ts';
 
 describe('FLV header', () => {
   test('FLV_HEADER is the 13 bytes of protocols.md §4', () => {
-    expect(hex(FLV_HEADER)).toBe('464c5601050000000900000000');
+    expect(toHex(FLV_HEADER)).toBe('464c5601050000000900000000');
   });
 
   test.each([
@@ -16,7 +15,7 @@ describe('FLV header', () => {
     [{ audio: false, video: false }, '464c5601000000000900000000'],
   ])('encode %o then decode', (flags, want) => {
     const b = encodeFlvHeader(flags);
-    expect(hex(b)).toBe(want);
+    expect(toHex(b)).toBe(want);
     expect(decodeFlvHeader(b)).toEqual({ version: 1, ...flags, dataOffset: 9 });
   });
 

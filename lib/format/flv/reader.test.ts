@@ -3,6 +3,7 @@ import { concat } from '../../core/bytes.ts';
 import { ParseError } from '../../core/errors.ts';
 import { FlvReader } from './reader.ts';
 import { encodeFlvTag, FlvTagType, type FlvTag } from './tag.ts';
+import { bytewiseCuts, mulberry32, onlyParseError, randomBytes, splitAt, toHex, truncations } from '../../core/testing.ts';
 
 /**
  * The first 405 bytes of a real ffmpeg FLV (FLV header, onMetaData, AVC and AAC sequence
@@ -22,37 +23,13 @@ const REAL_FLV_HEAD = Buffer.from(
   'hex',
 );
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const norm = (tags: FlvTag[]) => tags.map((t) => ({ type: t.type, ts: t.timestamp, body: Buffer.from(t.body).toString('hex') }));
+const norm = (tags: FlvTag[]) => tags.map((t) => ({ type: t.type, ts: t.timestamp, body: toHex(t.body) }));
 
 function feedSplit(buf: Uint8Array, cuts: number[], opts?: ConstructorParameters<typeof FlvReader>[0]): FlvTag[] {
   const r = new FlvReader(opts);
   const out: FlvTag[] = [];
-  let prev = 0;
-  for (const c of [...cuts, buf.length]) {
-    out.push(...r.feed(buf.subarray(prev, c)));
-    prev = c;
-  }
+  for (const piece of splitAt(buf, cuts)) out.push(...r.feed(piece));
   return out;
-}
-
-/** Only ParseError may escape; anything else (RangeError, TypeError) fails the test. */
-function onlyParseError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError)) throw e;
-  }
 }
 
 // A synthetic stream: the real head plus tags with extended timestamps and an empty body.
@@ -73,7 +50,7 @@ describe('FlvReader', () => {
       [9, 0, 47],
       [8, 0, 7],
     ]);
-    expect(Buffer.from(tags[2].body).toString('hex')).toBe('af00120856e500');
+    expect(toHex(tags[2].body)).toBe('af00120856e500');
     expect(r.pendingBytes).toBe(0);
   });
 
@@ -88,7 +65,7 @@ describe('FlvReader', () => {
     expect(whole[3].ts).toBe(0x01020304);
     expect(whole[5].ts).toBe(0xfffffffe);
     expect(whole[4].body).toBe('');
-    const bytewise = norm(feedSplit(STREAM, Array.from({ length: STREAM.length - 1 }, (_, i) => i + 1)));
+    const bytewise = norm(feedSplit(STREAM, bytewiseCuts(STREAM.length)));
     expect(bytewise).toEqual(whole);
     const rnd = mulberry32(7);
     for (let i = 0; i < 50; i++) {
@@ -122,8 +99,8 @@ describe('FlvReader', () => {
 
   test('every truncation yields a prefix of the tags and never throws', () => {
     const all = norm(new FlvReader().feed(STREAM));
-    for (let n = 0; n < STREAM.length; n++) {
-      const got = norm(new FlvReader().feed(STREAM.subarray(0, n)));
+    for (const cut of truncations(STREAM)) {
+      const got = norm(new FlvReader().feed(cut));
       expect(got).toEqual(all.slice(0, got.length));
     }
   });
@@ -133,7 +110,7 @@ describe('FlvReader', () => {
     let threw = 0;
     for (let i = 0; i < 200; i++) {
       const len = Math.floor(rnd() * 600);
-      const buf = new Uint8Array(len).map(() => Math.floor(rnd() * 256));
+      const buf = randomBytes(rnd, len);
       // half of them start with a valid signature so the tag path is exercised too
       if (i % 2 === 0 && len >= 13) buf.set(REAL_FLV_HEAD.subarray(0, 13));
       for (const expectHeader of [true, false]) {

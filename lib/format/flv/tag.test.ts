@@ -2,13 +2,12 @@ import { describe, expect, test } from 'bun:test';
 import { LalError } from '../../core/errors.ts';
 import { FlvReader } from './reader.ts';
 import { encodeFlvTag, encodeFlvTagInto, flvTagSize, FlvTagType, MAX_FLV_TAG_SIZE } from './tag.ts';
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+import { toHex } from '../../core/testing.ts';
 
 describe('FLV tag codec', () => {
   test('byte layout: 24-bit timestamp + extension byte, stream id 0, previous tag size', () => {
     const tag = encodeFlvTag(FlvTagType.Video, 0x12345678, Uint8Array.of(0x17, 0x01, 0x00, 0x00, 0x00));
-    expect(hex(tag)).toBe('09' + '000005' + '345678' + '12' + '000000' + '1701000000' + '00000010');
+    expect(toHex(tag)).toBe('09' + '000005' + '345678' + '12' + '000000' + '1701000000' + '00000010');
     expect(tag.length).toBe(flvTagSize(5));
   });
 
@@ -25,9 +24,9 @@ describe('FLV tag codec', () => {
     expect(rest).toEqual([]);
     expect(got.type).toBe(type);
     expect(got.timestamp).toBe(ts);
-    expect(hex(got.body)).toBe(hex(body));
+    expect(toHex(got.body)).toBe(toHex(body));
     // re-encoding the decoded tag gives the same bytes
-    expect(hex(encodeFlvTag(got.type, got.timestamp, got.body))).toBe(hex(tag));
+    expect(toHex(encodeFlvTag(got.type, got.timestamp, got.body))).toBe(toHex(tag));
   });
 
   test('encodeFlvTagInto writes at an offset and returns its size', () => {
@@ -35,8 +34,8 @@ describe('FLV tag codec', () => {
     const out = new Uint8Array(5 + flvTagSize(3)).fill(0xee);
     const n = encodeFlvTagInto(FlvTagType.Audio, 40, body, out, 5);
     expect(n).toBe(flvTagSize(3));
-    expect(hex(out.subarray(0, 5))).toBe('eeeeeeeeee');
-    expect(hex(out.subarray(5))).toBe(hex(encodeFlvTag(FlvTagType.Audio, 40, body)));
+    expect(toHex(out.subarray(0, 5))).toBe('eeeeeeeeee');
+    expect(toHex(out.subarray(5))).toBe(toHex(encodeFlvTag(FlvTagType.Audio, 40, body)));
   });
 
   test('a body that does not fit 24 bits is refused', () => {

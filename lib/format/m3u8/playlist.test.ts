@@ -12,6 +12,7 @@ import {
   MAX_MEDIA_PLAYLIST_CHARS,
   type PlaylistFragment,
 } from './playlist.ts';
+import { mulberry32, onlyParseError } from '../../core/testing.ts';
 
 /** tests.md §2 golden live playlist (mode 0). */
 const GOLDEN_LIVE = `#EXTM3U
@@ -68,26 +69,6 @@ const goldenFragments: PlaylistFragment[] = GOLDEN_TICKS.map((t, i) => ({
   duration: t / 90000,
   discontinuity: i === 0,
 }));
-
-/** Run `fn`; any throw other than ParseError fails the test. */
-function onlyParseError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError)) throw new Error(`expected ParseError, got ${String(e)}`);
-  }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('formatDuration (%.3f as Go prints it)', () => {
   test.each([

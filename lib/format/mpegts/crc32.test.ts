@@ -1,13 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { crc32Mpeg2 } from './crc32.ts';
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
-}
+import { fromHex, utf8Encode } from '../../core/testing.ts';
 
 describe('crc32Mpeg2', () => {
   test('CRC-32/MPEG-2 check value of "123456789" is 0x0376E6E7', () => {
-    expect(crc32Mpeg2(new TextEncoder().encode('123456789'))).toBe(0x0376e6e7);
+    expect(crc32Mpeg2(utf8Encode('123456789'))).toBe(0x0376e6e7);
   });
 
   test('empty input gives the initial value', () => {
@@ -19,11 +16,11 @@ describe('crc32Mpeg2', () => {
     ['PMT AVC+AAC', '02 B0 17 00 01 C1 00 00 E1 00 F0 00 1B E1 00 F0 00 0F E1 01 F0 00', 0x2f44b99b],
     ['PMT AAC only', '02 B0 12 00 01 C1 00 00 E1 00 F0 00 0F E1 01 F0 00', 0xb7436c5e],
   ])('%s section of media.md §4.1', (_name, section, crc) => {
-    expect(crc32Mpeg2(hex(section))).toBe(crc);
+    expect(crc32Mpeg2(fromHex(section))).toBe(crc);
   });
 
   test('a section followed by its CRC checks to 0; start/end select a range', () => {
-    const s = hex('ff ff 00 B0 0D 00 01 C1 00 00 00 01 F0 01 2E 70 19 05 ee');
+    const s = fromHex('ff ff 00 B0 0D 00 01 C1 00 00 00 01 F0 01 2E 70 19 05 ee');
     expect(crc32Mpeg2(s, 2, s.length - 1)).toBe(0);
     expect(crc32Mpeg2(s, 2, s.length - 5)).toBe(0x2e701905);
   });

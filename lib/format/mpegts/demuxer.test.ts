@@ -11,27 +11,7 @@ import { crc32Mpeg2 } from './crc32.ts';
 import { MAX_RESYNC_BYTES, splitOpusPes, TsDemuxer, TsPesToAv, type TsDemuxEvent, type TsPesEvent } from './demuxer.ts';
 import { encodeTsPacketHeaderInto, packetizePes } from './packet.ts';
 import { encodePatPmt, TsPid, type PmtStreams } from './psi.ts';
-
-function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function onlyParseError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError)) throw e;
-  }
-}
+import { mulberry32, mutateBytes, onlyParseError, randomBytes, splitAt, toHex } from '../../core/testing.ts';
 
 // Real parameter sets and ASC from the committed fixture (320x240 High, AAC-LC 44.1 kHz stereo).
 const FIXTURE = readFileSync(new URL('../../../fixtures/h264-aac.flv', import.meta.url));
@@ -95,11 +75,7 @@ function makeStream(opts: { frames?: number; bigEvery?: number; streams?: PmtStr
 
 function feedAll(ts: Uint8Array, cuts: number[] = [], d = new TsDemuxer()): TsDemuxEvent[] {
   const ev: TsDemuxEvent[] = [];
-  let prev = 0;
-  for (const c of [...cuts, ts.length]) {
-    ev.push(...d.feed(ts.subarray(prev, c)));
-    prev = c;
-  }
+  for (const piece of splitAt(ts, cuts)) ev.push(...d.feed(piece));
   ev.push(...d.flush());
   return ev;
 }
@@ -248,15 +224,13 @@ describe('TsDemuxer', () => {
     for (let n = 0; n <= ts.length; n += n < 1200 ? 1 : 7) onlyParseError(() => feedAll(ts.subarray(0, n)));
     const rnd = mulberry32(42);
     for (let i = 0; i < 200; i++) {
-      const b = new Uint8Array(Math.floor(rnd() * 3000));
-      for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, Math.floor(rnd() * 3000));
       // sprinkle sync bytes on a 188 grid so the packet paths run too
       if (i % 2 === 0) for (let k = 0; k < b.length; k += 188) b[k] = 0x47;
       onlyParseError(() => feedAll(b, [Math.floor(b.length / 3)]));
     }
     for (let i = 0; i < 200; i++) {
-      const b = ts.slice();
-      for (let k = 0; k < 1 + (i % 8); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      const b = mutateBytes(rnd, ts.slice(), 1 + (i % 8));
       onlyParseError(() => {
         const ev = feedAll(b, [Math.floor(rnd() * b.length)]);
         const conv = new TsPesToAv();

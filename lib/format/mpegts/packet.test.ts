@@ -6,20 +6,8 @@ import {
   tsPacketCount, TsAdaptationFieldControl, type PesPacketizeInput,
 } from './packet.ts';
 import { decodePesHeader, pesHeaderSize } from './pes.ts';
+import { mulberry32, randomBytes, toHex } from '../../core/testing.ts';
 
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function payloadOf(n: number, seed = n): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (i * 7 + seed) & 0xff;
@@ -128,8 +116,7 @@ describe('TS packet header and adaptation field', () => {
   test('hostile input: random packets only throw ParseError', () => {
     const rnd = mulberry32(11);
     for (let i = 0; i < 300; i++) {
-      const b = new Uint8Array(188);
-      for (let k = 0; k < 188; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, 188);
       if (i % 2 === 0) b[0] = 0x47;
       try {
         decodeTsPacket(b);

@@ -1,23 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
 import { decodePesHeader, decodeTimestamp, encodePesHeaderInto, encodeTimestampInto, pesHeaderSize, PesStreamId, TIMESTAMP_MODULO, type PesHeaderInput } from './pes.ts';
+import { fromHex, mulberry32, randomBytes, toHex, truncations } from '../../core/testing.ts';
 
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
-}
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function encode(h: PesHeaderInput): Uint8Array {
   const out = new Uint8Array(pesHeaderSize(h));
   expect(encodePesHeaderInto(h, out, 0)).toBe(out.length);
@@ -27,13 +12,13 @@ function encode(h: PesHeaderInput): Uint8Array {
 describe('PES header: LAL byte layout (media.md §4.6)', () => {
   test('audio, PTS only: 80 80 05 and marker nibble 0010 (PTS 63000 = the +700 ms of frame 0)', () => {
     expect(toHex(encode({ streamId: PesStreamId.Audio, payloadLength: 100, pts: 63000 }))).toBe(
-      toHex(hex('00 00 01 C0 00 6C 80 80 05 21 00 03 EC 31')), // length 100 + 3 + 5 = 0x6C
+      toHex(fromHex('00 00 01 C0 00 6C 80 80 05 21 00 03 EC 31')), // length 100 + 3 + 5 = 0x6C
     );
   });
 
   test('video, PTS ≠ DTS: 80 C0 0A, PTS nibble 0011 then DTS nibble 0001', () => {
     expect(toHex(encode({ streamId: PesStreamId.Video, payloadLength: 1000, pts: 70200, dts: 63000 }))).toBe(
-      toHex(hex('00 00 01 E0 03 F5 80 C0 0A 31 00 05 24 71 11 00 03 EC 31')), // 1000 + 3 + 10 = 0x3F5
+      toHex(fromHex('00 00 01 E0 03 F5 80 C0 0A 31 00 05 24 71 11 00 03 EC 31')), // 1000 + 3 + 10 = 0x3F5
     );
   });
 
@@ -97,14 +82,14 @@ describe('decodePesHeader', () => {
   });
 
   test('header with no PTS and extra header bytes (stuffing) skips them', () => {
-    expect(decodePesHeader(hex('00 00 01 E0 00 00 80 00 03 FF FF FF 42'))).toEqual({
+    expect(decodePesHeader(fromHex('00 00 01 E0 00 00 80 00 03 FF FF FF 42'))).toEqual({
       streamId: 0xe0, pesPacketLength: 0, headerLength: 3, payloadOffset: 12,
     });
   });
 
   test('streams without the optional header (padding, private_stream_2, PSM …)', () => {
     for (const sid of [0xbc, 0xbe, 0xbf, 0xf0, 0xf1, 0xf2, 0xf8, 0xff]) {
-      expect(decodePesHeader(hex(`00 00 01 ${sid.toString(16)} 00 02 ff ff`))).toEqual({ streamId: sid, pesPacketLength: 2, headerLength: 0, payloadOffset: 6 });
+      expect(decodePesHeader(fromHex(`00 00 01 ${sid.toString(16)} 00 02 ff ff`))).toEqual({ streamId: sid, pesPacketLength: 2, headerLength: 0, payloadOffset: 6 });
     }
   });
 
@@ -116,16 +101,15 @@ describe('decodePesHeader', () => {
     ['length shorter than the header', '00 00 01 C0 00 04 80 80 05 21 00 01 00 01', /shorter than its/],
     ['header data runs past the end', '00 00 01 C0 00 00 80 80 05 21 00', /runs past the end/],
   ])('%s → ParseError', (_n, h, re) => {
-    expect(() => decodePesHeader(hex(h))).toThrow(re);
+    expect(() => decodePesHeader(fromHex(h))).toThrow(re);
   });
 
   test('every truncation throws ParseError; random input only ParseError', () => {
     const b = encode({ streamId: 0xe0, payloadLength: 10, pts: 1, dts: 0 });
-    for (let n = 0; n < b.length; n++) expect(() => decodePesHeader(b.subarray(0, n))).toThrow(ParseError);
+    for (const cut of truncations(b)) expect(() => decodePesHeader(cut)).toThrow(ParseError);
     const rnd = mulberry32(7);
     for (let i = 0; i < 200; i++) {
-      const r = new Uint8Array(Math.floor(rnd() * 40));
-      for (let k = 0; k < r.length; k++) r[k] = Math.floor(rnd() * 256);
+      const r = randomBytes(rnd, Math.floor(rnd() * 40));
       if (i % 2 === 0 && r.length >= 4) r.set([0, 0, 1], 0);
       try {
         decodePesHeader(r);

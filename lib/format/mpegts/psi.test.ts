@@ -5,31 +5,7 @@ import {
   decodePat, decodePmt, encodePat, encodePatPmt, encodePatSection, encodePmt, encodePmtSection, psiSectionSize,
   tsCodecOf, TsPid, TsStreamType, type PmtStreams, type TsCodec,
 } from './psi.ts';
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
-}
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-/** Only ParseError may escape. */
-function onlyParseError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError)) throw e;
-  }
-}
+import { fromHex, mulberry32, onlyParseError, randomBytes, toHex, truncations } from '../../core/testing.ts';
 
 /** media.md §4.1, table "PMT section (from table_id) + CRC". */
 const PMT_ROWS: [string, PmtStreams, string][] = [
@@ -46,7 +22,7 @@ describe('PAT', () => {
     const p = encodePat();
     expect(p.length).toBe(188);
     const head = '47 40 00 10 00 00 B0 0D 00 01 C1 00 00 00 01 F0 01 2E 70 19 05';
-    expect(toHex(p.subarray(0, 21))).toBe(toHex(hex(head)));
+    expect(toHex(p.subarray(0, 21))).toBe(toHex(fromHex(head)));
     expect(p.subarray(21).every((b) => b === 0xff)).toBe(true);
   });
 
@@ -57,7 +33,7 @@ describe('PAT', () => {
 
 describe('PMT', () => {
   test.each(PMT_ROWS)('%s: packet bytes, CRC and decode', (_name, streams, sectionHex) => {
-    const section = hex(sectionHex);
+    const section = fromHex(sectionHex);
     expect(toHex(encodePmtSection(streams))).toBe(toHex(section));
     const p = encodePmt(streams);
     expect(p.length).toBe(188);
@@ -94,8 +70,8 @@ describe('PMT', () => {
     expect(tsCodecOf(TsStreamType.H265, none)).toBe('h265');
     expect(tsCodecOf(TsStreamType.AacAdts, none)).toBe('aac');
     expect(tsCodecOf(TsStreamType.PrivateData, none)).toBe('other');
-    expect(tsCodecOf(TsStreamType.PrivateData, hex('0a 04 65 6e 67 00 05 04 4f 70 75 73'))).toBe('opus'); // after a language descriptor
-    expect(tsCodecOf(TsStreamType.PrivateData, hex('05 04 41 43 2d 33'))).toBe('other'); // AC-3 registration
+    expect(tsCodecOf(TsStreamType.PrivateData, fromHex('0a 04 65 6e 67 00 05 04 4f 70 75 73'))).toBe('opus'); // after a language descriptor
+    expect(tsCodecOf(TsStreamType.PrivateData, fromHex('05 04 41 43 2d 33'))).toBe('other'); // AC-3 registration
     expect(tsCodecOf(TsStreamType.Mpeg1Audio, none)).toBe('other');
   });
 });
@@ -115,8 +91,8 @@ describe('section errors', () => {
   test('every truncation of every section throws ParseError', () => {
     const sections = [encodePatSection(), ...PMT_ROWS.map((r) => encodePmtSection(r[1]))];
     for (const s of sections) {
-      for (let n = 0; n < s.length; n++) {
-        expect(() => (s[0] === 0 ? decodePat(s.subarray(0, n)) : decodePmt(s.subarray(0, n)))).toThrow(ParseError);
+      for (const cut of truncations(s)) {
+        expect(() => (s[0] === 0 ? decodePat(cut) : decodePmt(cut))).toThrow(ParseError);
       }
     }
   });
@@ -125,8 +101,7 @@ describe('section errors', () => {
     const rnd = mulberry32(3);
     for (let i = 0; i < 200; i++) {
       const len = Math.floor(rnd() * 64);
-      const b = new Uint8Array(len);
-      for (let k = 0; k < len; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, len);
       onlyParseError(() => decodePat(b));
       onlyParseError(() => decodePmt(b));
       // same, but shaped like a section with a correct CRC so the body parsers run

@@ -3,36 +3,14 @@ import { ParseError } from '../../core/errors.ts';
 import type { TrackInfo, VideoTrack } from '../../core/packet.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { generateSdp, parseSdp, sdpTracks, serializeSdp, parseFmtpParams, MAX_SDP_SIZE } from './index.ts';
+import { fromBase64, fromHex, mulberry32, onlyParseError, toHex } from '../../core/testing.ts';
 
 const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
-const hexOf = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : undefined);
-const fromHex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
-const fromB64 = (s: string) => Uint8Array.from(Buffer.from(s, 'base64'));
-
-/** mulberry32: seeded PRNG so the random cases repeat. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A ParseError is a clean rejection; anything else fails the test. */
-function onlyParseError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError)) throw e;
-  }
-}
+const hexOf = (b: Uint8Array | undefined) => (b ? toHex(b) : undefined);
 
 // tests.md §1/§2 fixture parameter sets: High 640x360 SPS, PPS and AAC-LC 44100 stereo ASC.
-const FIXTURE_SPS = fromB64('Z2QAFqyyAUBf8uAiAAADAAIAAAMAPB4sXJA=');
-const FIXTURE_PPS = fromB64('aOvDyyLA');
+const FIXTURE_SPS = fromBase64('Z2QAFqyyAUBf8uAiAAADAAIAAAMAPB4sXJA=');
+const FIXTURE_PPS = fromBase64('aOvDyyLA');
 const FIXTURE_ASC = fromHex('121056e500');
 
 // libx265 Main 1280x720 parameter sets (lib/codec vectors).

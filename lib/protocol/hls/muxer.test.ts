@@ -7,8 +7,8 @@ import type { TsFrame } from '../../format/mpegts/types.ts';
 import { parseMediaPlaylist } from '../../format/m3u8/playlist.ts';
 import { HlsCleanup, HlsMuxer, hlsCleanupDelayMs, type HlsMakeTsEvent, type HlsMuxerOptions, type HlsTimers } from './muxer.ts';
 import { DiskStore, MemoryStore, type SegmentStore } from './store.ts';
+import { utf8Decode, utf8Encode } from '../../core/testing.ts';
 
-const dec = new TextDecoder();
 const CLOCK = 1642375465000; // tests.md §2: 2022-01-16 23:24:25 UTC
 const OUT = '/out/hls';
 
@@ -64,7 +64,7 @@ const noFlush = () => [];
 
 function readText(store: SegmentStore, path: string): string | undefined {
   const b = store.readFile(path);
-  return b ? dec.decode(b) : undefined;
+  return b ? utf8Decode(b) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ describe('record playlist across input sessions (hls.md §4)', () => {
     const errors: string[] = [];
     const log = { error: (m: string) => errors.push(m), warn() {}, info() {}, debug() {}, trace() {}, withTag() { return log; } };
     store.mkdirp(`${OUT}/s`);
-    store.writeFile(`${OUT}/s/record.m3u8`, new TextEncoder().encode('#EXTM3U\n'));
+    store.writeFile(`${OUT}/s/record.m3u8`, utf8Encode('#EXTM3U\n'));
     const { mux } = makeMuxer({ store, streamName: 's', log: log as never });
     mux.feed(frame('video', 0, { key: true, boundary: true }), noFlush);
     mux.end();

@@ -2,13 +2,13 @@ import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
 import { HttpRequestParser, MAX_HTTP_HEAD, isWebSocketUpgrade, splitUrlPath } from './request.ts';
 import { WsFrameReader, WsOpcode, encodeWsFrame, wsAcceptKey } from './ws.ts';
+import { utf8Decode, utf8Encode } from '../../core/testing.ts';
 
-const enc = new TextEncoder();
 
 describe('HttpRequestParser', () => {
   const raw = 'GET /live/a%20b.flv?x=1 HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nXY';
   test('parses whole, byte by byte and split, keeping the rest', () => {
-    const bytes = enc.encode(raw);
+    const bytes = utf8Encode(raw);
     for (const step of [bytes.length, 1, 7]) {
       const p = new HttpRequestParser();
       let r;
@@ -21,12 +21,12 @@ describe('HttpRequestParser', () => {
       expect(isWebSocketUpgrade(r!.request)).toBe(true);
     }
     const r = new HttpRequestParser().feed(bytes)!;
-    expect(new TextDecoder().decode(r.rest)).toBe('XY');
+    expect(utf8Decode(r.rest)).toBe('XY');
   });
   test('rejects garbage and oversized heads with ParseError', () => {
-    expect(() => new HttpRequestParser().feed(enc.encode('\x16\x03\x01garbage\r\n\r\n'))).toThrow(ParseError);
-    expect(() => new HttpRequestParser().feed(enc.encode('GET / HTTP/1.1\r\nbad header\r\n\r\n'))).toThrow(ParseError);
-    expect(() => new HttpRequestParser().feed(enc.encode('GET /%zz HTTP/1.1\r\n\r\n'))).toThrow(ParseError);
+    expect(() => new HttpRequestParser().feed(utf8Encode('\x16\x03\x01garbage\r\n\r\n'))).toThrow(ParseError);
+    expect(() => new HttpRequestParser().feed(utf8Encode('GET / HTTP/1.1\r\nbad header\r\n\r\n'))).toThrow(ParseError);
+    expect(() => new HttpRequestParser().feed(utf8Encode('GET /%zz HTTP/1.1\r\n\r\n'))).toThrow(ParseError);
     const p = new HttpRequestParser();
     expect(() => p.feed(new Uint8Array(MAX_HTTP_HEAD + 10).fill(65))).toThrow(ParseError);
   });
@@ -56,7 +56,7 @@ describe('WebSocket framing', () => {
   });
   test('masked client frames are unmasked; split input gives the same frames', () => {
     const mask = [1, 2, 3, 4];
-    const payload = enc.encode('hello');
+    const payload = utf8Encode('hello');
     const f = new Uint8Array(2 + 4 + payload.length);
     f[0] = 0x89; // FIN ping
     f[1] = 0x80 | payload.length;
@@ -67,7 +67,7 @@ describe('WebSocket framing', () => {
     for (const b of f) out.push(...r.feed(Uint8Array.of(b)));
     expect(out.length).toBe(1);
     expect(out[0].opcode).toBe(WsOpcode.Ping);
-    expect(new TextDecoder().decode(out[0].payload)).toBe('hello');
+    expect(utf8Decode(out[0].payload)).toBe('hello');
   });
   test('huge client frames are refused', () => {
     const f = Uint8Array.of(0x82, 127, 0, 0, 0, 1, 0, 0, 0, 0);

@@ -3,14 +3,13 @@ import { LalError } from '../../core/errors.ts';
 import { encodeRtmpMessage, encodeRtmpMessageInto, encodeRtmpMessageSize } from './chunk-writer.ts';
 import { RtmpChunkReader, type RtmpMessage } from './chunk-reader.ts';
 import { setChunkSize } from './messages.ts';
+import { fromHex, toHex } from '../../core/testing.ts';
 
-const hex = (s: string) => Uint8Array.from((s.replace(/\s+/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const filled = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) & 0xff);
 
 describe('encodeRtmpMessage bytes', () => {
   test('single chunk, fmt 0, little-endian stream id', () => {
-    const b = encodeRtmpMessage({ csid: 6, type: 8, timestamp: 0x123456, streamId: 1, body: hex('af01') });
+    const b = encodeRtmpMessage({ csid: 6, type: 8, timestamp: 0x123456, streamId: 1, body: fromHex('af01') });
     expect(toHex(b)).toBe('06' + '123456' + '000002' + '08' + '01000000' + 'af01');
   });
 
@@ -32,10 +31,10 @@ describe('encodeRtmpMessage bytes', () => {
   });
 
   test('timestamp exactly 0xFFFFFF uses the extended field; 0xFFFFFE does not', () => {
-    expect(toHex(encodeRtmpMessage({ csid: 5, type: 8, timestamp: 0xffffff, streamId: 0, body: hex('00') }))).toBe(
+    expect(toHex(encodeRtmpMessage({ csid: 5, type: 8, timestamp: 0xffffff, streamId: 0, body: fromHex('00') }))).toBe(
       '05ffffff0000010800000000' + '00ffffff' + '00',
     );
-    expect(toHex(encodeRtmpMessage({ csid: 5, type: 8, timestamp: 0xfffffe, streamId: 0, body: hex('00') }))).toBe(
+    expect(toHex(encodeRtmpMessage({ csid: 5, type: 8, timestamp: 0xfffffe, streamId: 0, body: fromHex('00') }))).toBe(
       '05fffffe000001080000000000',
     );
   });
@@ -48,7 +47,7 @@ describe('encodeRtmpMessage bytes', () => {
     [320, '010001', 'c10001'],
     [65599, '01ffff', 'c1ffff'],
   ])('csid %d: basic header %s, continuation %s', (csid, basic, cont) => {
-    const b = encodeRtmpMessage({ csid, type: 8, timestamp: 0, streamId: 0, body: hex('aabb') }, 1);
+    const b = encodeRtmpMessage({ csid, type: 8, timestamp: 0, streamId: 0, body: fromHex('aabb') }, 1);
     expect(toHex(b)).toBe(basic + '000000' + '000002' + '08' + '00000000' + 'aa' + cont + 'bb');
   });
 
@@ -76,7 +75,7 @@ describe('encodeRtmpMessage bytes', () => {
   });
 
   test('invalid csid, chunk size, body size and small output buffers throw LalError', () => {
-    const body = hex('00');
+    const body = fromHex('00');
     expect(() => encodeRtmpMessage({ csid: 1, type: 8, timestamp: 0, streamId: 0, body })).toThrow(LalError);
     expect(() => encodeRtmpMessage({ csid: 65600, type: 8, timestamp: 0, streamId: 0, body })).toThrow(LalError);
     expect(() => encodeRtmpMessage({ csid: 3, type: 8, timestamp: 0, streamId: 0, body }, 0)).toThrow(LalError);

@@ -10,6 +10,7 @@
  *   first chunk: [fmt0|csid] ts(3) len(3) type(1) msid(4 LE) [ext ts(4)] body[0..cs]
  *   next chunks: [fmt3|csid] [ext ts(4)] body[cs..2cs] …
  */
+import { putU24be, putU32be, putU32le } from '../../core/bytes.ts';
 import { LalError } from '../../core/errors.ts';
 import { MAX_CHUNK_SIZE, OUT_CHUNK_SIZE } from './constants.ts';
 
@@ -82,36 +83,16 @@ function writeChunks(m: RtmpMessageOut, out: Uint8Array, off: number, chunkSize:
   const len = body.length;
   const ts = m.timestamp >>> 0;
   const ext = ts >= 0xffffff;
-  const t0 = ts >>> 24;
-  const t1 = (ts >>> 16) & 0xff;
-  const t2 = (ts >>> 8) & 0xff;
-  const t3 = ts & 0xff;
-  const sid = m.streamId >>> 0;
   const csid = m.csid;
+  // fmt 0 message header: timestamp (0xffffff = extended), length, type id, stream id (little-endian)
   let o = writeBasic(out, off, 0, csid);
-  if (ext) {
-    out[o] = 0xff;
-    out[o + 1] = 0xff;
-    out[o + 2] = 0xff;
-  } else {
-    out[o] = t1;
-    out[o + 1] = t2;
-    out[o + 2] = t3;
-  }
-  out[o + 3] = (len >>> 16) & 0xff;
-  out[o + 4] = (len >>> 8) & 0xff;
-  out[o + 5] = len & 0xff;
+  putU24be(out, o, ext ? 0xffffff : ts);
+  putU24be(out, o + 3, len);
   out[o + 6] = m.type;
-  out[o + 7] = sid & 0xff;
-  out[o + 8] = (sid >>> 8) & 0xff;
-  out[o + 9] = (sid >>> 16) & 0xff;
-  out[o + 10] = sid >>> 24;
+  putU32le(out, o + 7, m.streamId >>> 0);
   o += 11;
   if (ext) {
-    out[o] = t0;
-    out[o + 1] = t1;
-    out[o + 2] = t2;
-    out[o + 3] = t3;
+    putU32be(out, o, ts);
     o += 4;
   }
   if (len <= chunkSize) {
@@ -120,22 +101,10 @@ function writeChunks(m: RtmpMessageOut, out: Uint8Array, off: number, chunkSize:
   }
   out.set(body.subarray(0, chunkSize), o);
   o += chunkSize;
-  // Continuation basic header: fmt 3, same csid.
-  const b0 = csid < 64 ? 0xc0 | csid : csid < 320 ? 0xc0 : 0xc1;
   for (let p = chunkSize; p < len; p += chunkSize) {
-    out[o++] = b0;
-    if (csid >= 64) {
-      if (csid < 320) out[o++] = csid - 64;
-      else {
-        out[o++] = (csid - 64) & 0xff;
-        out[o++] = (csid - 64) >>> 8;
-      }
-    }
+    o = writeBasic(out, o, 3, csid); // continuation: fmt 3, same csid, the extended timestamp again
     if (ext) {
-      out[o] = t0;
-      out[o + 1] = t1;
-      out[o + 2] = t2;
-      out[o + 3] = t3;
+      putU32be(out, o, ts);
       o += 4;
     }
     const end = p + chunkSize < len ? p + chunkSize : len;

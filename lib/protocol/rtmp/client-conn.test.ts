@@ -1,6 +1,5 @@
 import { test, expect, describe } from 'bun:test';
 import { LalError, ParseError, ProtocolError } from '../../core/errors.ts';
-import type { ByteSink } from '../../core/sink.ts';
 import { MemorySink } from '../../core/sink.ts';
 import { silentLogger } from '../../core/log.ts';
 import { decodeAmf0All, encodeAmf0, type Amf0Value } from '../../format/amf0/index.ts';
@@ -9,62 +8,16 @@ import { RtmpServerConn } from './server-conn.ts';
 import { RtmpChunkReader, type RtmpMessage } from './chunk-reader.ts';
 import { encodeRtmpMessage } from './chunk-writer.ts';
 import { command, dataMessage, pingRequest, setChunkSize, windowAckSize } from './messages.ts';
+import { mulberry32, PipeSink, randomBytes, randomPieces, toHex } from '../../core/testing.ts';
+import { concat } from '../../core/bytes.ts';
 
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const filled = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A ByteSink that queues writes; `pump` delivers them to the other side in random splits. */
-class PipeSink implements ByteSink {
-  queue: Uint8Array[] = [];
-  bytesWritten = 0;
-  pendingBytes = 0;
-  lastProgressAt = 0;
-  closed = false;
-  write(buf: Uint8Array): boolean {
-    if (this.closed) return false;
-    this.queue.push(buf);
-    this.bytesWritten += buf.length;
-    return true;
-  }
-  close(): void {
-    this.closed = true;
-  }
-  drain(): Uint8Array {
-    const b = cat(...this.queue);
-    this.queue = [];
-    return b;
-  }
-}
 
 function pump(a: PipeSink, toB: (c: Uint8Array) => void, b: PipeSink, toA: (c: Uint8Array) => void, rnd: () => number): void {
   const deliver = (bytes: Uint8Array, to: (c: Uint8Array) => void) => {
-    for (let i = 0; i < bytes.length; ) {
-      const n = 1 + Math.floor(rnd() * 700);
-      to(bytes.subarray(i, i + n));
-      i += n;
-    }
+    for (const piece of randomPieces(bytes, rnd, 700)) to(piece);
   };
-  for (let rounds = 0; rounds < 1000 && (a.queue.length > 0 || b.queue.length > 0); rounds++) {
+  for (let rounds = 0; rounds < 1000 && (a.chunks.length > 0 || b.chunks.length > 0); rounds++) {
     deliver(a.drain(), toB);
     deliver(b.drain(), toA);
   }
@@ -145,7 +98,7 @@ describe('end to end in memory: RtmpClientConn ↔ RtmpServerConn', () => {
 
     const sent: { type: 8 | 9 | 18; timestamp: number; body: Uint8Array }[] = [
       { type: 18, timestamp: 0, body: encodeAmf0('@setDataFrame', 'onMetaData', { width: 320 }) },
-      { type: 9, timestamp: 0, body: cat(Uint8Array.of(0x17, 0, 0, 0, 0), filled(40)) },
+      { type: 9, timestamp: 0, body: concat([Uint8Array.of(0x17, 0, 0, 0, 0), filled(40)]) },
       { type: 8, timestamp: 0, body: Uint8Array.of(0xaf, 0, 0x12, 0x10) },
       { type: 9, timestamp: 40, body: filled(100_000, 3) },
       { type: 8, timestamp: 23, body: filled(300, 4) },
@@ -238,7 +191,7 @@ describe('client against a scripted server', () => {
       1,
       { app: 'app', type: 'nonprivate', flashVer: 'LNX 9,0,124,2', fpad: false, tcUrl: 'rtmp://h:1940/app' },
     ]);
-    cli.feed(cat(windowAckSize(5000000), setChunkSize(4096), connectOk()));
+    cli.feed(concat([windowAckSize(5000000), setChunkSize(4096), connectOk()]));
     m = sent();
     expect(decodeAmf0All(m[0].body)).toEqual(['createStream', 2, null]);
     cli.feed(command(3, 0, 'onBWDone', 0, null)); // ignored
@@ -336,7 +289,7 @@ describe('client against a scripted server', () => {
     for (let i = 0; i < 200; i++) {
       const { cli, ev } = scripted(i % 2 ? 'play' : 'publish');
       if (i % 3 === 0) cli.feed(connectOk());
-      const junk = Uint8Array.from({ length: 1 + Math.floor(rnd() * 500) }, () => Math.floor(rnd() * 256));
+      const junk = randomBytes(rnd, 1 + Math.floor(rnd() * 500));
       expect(() => cli.feed(junk)).not.toThrow();
       expect(ev.errors.length).toBeLessThanOrEqual(1);
       for (const e of ev.errors) expect(e instanceof ParseError || e instanceof ProtocolError).toBe(true);

@@ -11,30 +11,19 @@ import {
   SERVER_KEY_SHORT,
   CLIENT_KEY_SHORT,
 } from './handshake.ts';
+import { mulberry32, randomBytes, utf8Decode } from '../../core/testing.ts';
+import { concat } from '../../core/bytes.ts';
 
 const hmac = (key: Uint8Array | string, ...data: Uint8Array[]) => {
   const h = createHmac('sha256', key);
   for (const d of data) h.update(d);
   return new Uint8Array(h.digest());
 };
-const cat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A C1 built straight from the spec text (protocols.md §2.1), independent of handshake.ts. */
 function specComplexC1(schema: 0 | 1, seed: number): Uint8Array {
   const rnd = mulberry32(seed);
-  const c1 = new Uint8Array(1536);
-  for (let i = 0; i < c1.length; i++) c1[i] = Math.floor(rnd() * 256);
+  const c1 = randomBytes(rnd, 1536);
   c1.set([0, 0, 0, 7], 0);
   c1.set([0x80, 0x00, 0x07, 0x02], 4); // any non-zero version
   const base = schema === 1 ? 772 : 8;
@@ -49,7 +38,7 @@ describe('server handshake', () => {
     const c1 = new Uint8Array(1536);
     for (let i = 8; i < 1536; i++) c1[i] = i & 0xff;
     const hs = new RtmpServerHandshake({ time: 0x01020304 });
-    const r1 = hs.feed(cat(Uint8Array.of(3), c1));
+    const r1 = hs.feed(concat([Uint8Array.of(3), c1]));
     expect(r1.done).toBe(false);
     expect(hs.mode).toBe('simple');
     const out = r1.out as Uint8Array;
@@ -57,7 +46,7 @@ describe('server handshake', () => {
     expect(out[0]).toBe(3);
     const s1 = out.subarray(1, 1537);
     expect(Array.from(s1.subarray(0, 8))).toEqual([1, 2, 3, 4, 0, 0, 0, 0]);
-    expect(new TextDecoder().decode(s1.subarray(8, 8 + 52))).toBe('random buf of rtmp handshake gen by lal v0.1.0 (lal)');
+    expect(utf8Decode(s1.subarray(8, 8 + 52))).toBe('random buf of rtmp handshake gen by lal v0.1.0 (lal)');
     expect(out.subarray(1537)).toEqual(c1);
     const r2 = hs.feed(new Uint8Array(1536));
     expect(r2).toEqual({ out: undefined, done: true, rest: undefined });
@@ -66,7 +55,7 @@ describe('server handshake', () => {
   test('C0C1, C2 and following bytes in one chunk: out, done and rest', () => {
     const hs = new RtmpServerHandshake();
     const extra = Uint8Array.of(9, 8, 7);
-    const r = hs.feed(cat(Uint8Array.of(3), new Uint8Array(1536), new Uint8Array(1536), extra));
+    const r = hs.feed(concat([Uint8Array.of(3), new Uint8Array(1536), new Uint8Array(1536), extra]));
     expect(r.out?.length).toBe(3073);
     expect(r.done).toBe(true);
     expect(r.rest).toEqual(extra);
@@ -75,7 +64,7 @@ describe('server handshake', () => {
 
   test('byte by byte: S0S1S2 emitted exactly at byte 1537, done at byte 3073', () => {
     const hs = new RtmpServerHandshake();
-    const all = cat(Uint8Array.of(3), new Uint8Array(3072));
+    const all = concat([Uint8Array.of(3), new Uint8Array(3072)]);
     for (let i = 0; i < all.length; i++) {
       const r = hs.feed(all.subarray(i, i + 1));
       expect(r.out !== undefined).toBe(i === 1536);
@@ -90,7 +79,7 @@ describe('server handshake', () => {
   test.each([0, 1] as const)('complex C1 built per the spec (schema %d) validates', (schema) => {
     const c1 = specComplexC1(schema, 42 + schema);
     const hs = new RtmpServerHandshake({ time: 5 });
-    const out = hs.feed(cat(Uint8Array.of(3), c1)).out as Uint8Array;
+    const out = hs.feed(concat([Uint8Array.of(3), c1])).out as Uint8Array;
     expect(hs.mode).toBe('complex');
     const s1 = out.subarray(1, 1537);
     const s2 = out.subarray(1537);
@@ -111,7 +100,7 @@ describe('server handshake', () => {
     c1[digestOffset(c1, 0)] ^= 0xff; // break the digest
     expect(findDigest(c1, CLIENT_KEY_SHORT, [0, 1])).toBeUndefined();
     const hs = new RtmpServerHandshake();
-    const out = hs.feed(cat(Uint8Array.of(3), c1)).out as Uint8Array;
+    const out = hs.feed(concat([Uint8Array.of(3), c1])).out as Uint8Array;
     expect(hs.mode).toBe('simple');
     expect(Array.from(out.subarray(5, 9))).toEqual([0, 0, 0, 0]);
     expect(out.subarray(1537)).toEqual(c1);
@@ -135,7 +124,7 @@ describe('client handshake against our server, in memory', () => {
     const s = server.feed(c0c1);
     expect(server.mode).toBe(complex ? 'complex' : 'simple');
     const extra = Uint8Array.of(1, 2, 3);
-    const c = client.feed(cat(s.out as Uint8Array, extra));
+    const c = client.feed(concat([s.out as Uint8Array, extra]));
     expect(c.done).toBe(true);
     expect(c.rest).toEqual(extra);
     expect(client.mode).toBe(complex ? 'complex' : 'simple');

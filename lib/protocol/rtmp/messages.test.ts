@@ -20,9 +20,7 @@ import {
   withSetDataFrame,
   SET_DATA_FRAME,
 } from './messages.ts';
-
-const hex = (s: string) => Uint8Array.from((s.replace(/\s+/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+import { fromHex, toHex } from '../../core/testing.ts';
 
 describe('control message builders (exact bytes)', () => {
   test.each([
@@ -36,12 +34,12 @@ describe('control message builders (exact bytes)', () => {
     ['pingRequest(9)', () => pingRequest(9), '02 000000 000006 04 00000000 0006 00000009'],
     ['pingResponse(9)', () => pingResponse(9), '02 000000 000006 04 00000000 0007 00000009'],
   ])('%s', (_name, build, bytes) => {
-    expect(toHex(build())).toBe(toHex(hex(bytes)));
+    expect(toHex(build())).toBe(toHex(fromHex(bytes)));
   });
 
   test('parseUserControl', () => {
-    expect(parseUserControl(hex('0006 0000abcd'))).toEqual({ event: 6, value: 0xabcd });
-    expect(parseUserControl(hex('0006 00'))).toBeUndefined();
+    expect(parseUserControl(fromHex('0006 0000abcd'))).toEqual({ event: 6, value: 0xabcd });
+    expect(parseUserControl(fromHex('0006 00'))).toBeUndefined();
   });
 });
 
@@ -64,7 +62,7 @@ describe('commands', () => {
     expect(() => parseCommand(encodeAmf0(1, 2))).toThrow(/string name/);
     expect(() => parseCommand(encodeAmf0('play'))).toThrow(/transaction id/);
     expect(() => parseCommand(encodeAmf0('play', 'x'))).toThrow(ParseError);
-    expect(() => parseCommand(hex('02 0005 61'))).toThrow(ParseError);
+    expect(() => parseCommand(fromHex('02 0005 61'))).toThrow(ParseError);
   });
 
   test('dataMessage() is type 18 with the body unchanged', () => {

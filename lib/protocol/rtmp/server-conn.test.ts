@@ -8,40 +8,12 @@ import { RtmpChunkReader, type RtmpMessage } from './chunk-reader.ts';
 import { encodeRtmpMessage } from './chunk-writer.ts';
 import { RtmpClientHandshake } from './handshake.ts';
 import { command, dataMessage, pingRequest, setChunkSize, windowAckSize } from './messages.ts';
+import { mulberry32, onlyParseOrProtocolError, randomBytes, randomPieces, toHex } from '../../core/testing.ts';
+import { concat } from '../../core/bytes.ts';
 
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function onlyLalParseOrProtocol(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError) && !(e instanceof ProtocolError)) throw new Error(`unexpected ${String(e)}`);
-  }
-}
-
-const HANDSHAKE = () => cat(new RtmpClientHandshake({ time: 1 }).start(), new Uint8Array(1536));
+const HANDSHAKE = () => concat([new RtmpClientHandshake({ time: 1 }).start(), new Uint8Array(1536)]);
 const CONNECT_OBJ = { app: 'live', type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; FMSc/1.0)', tcUrl: 'rtmp://127.0.0.1:1935/live' };
-const connect = (obj: Record<string, Amf0Value> = CONNECT_OBJ, tid = 1) => cat(setChunkSize(4096), command(3, 0, 'connect', tid, obj));
+const connect = (obj: Record<string, Amf0Value> = CONNECT_OBJ, tid = 1) => concat([setChunkSize(4096), command(3, 0, 'connect', tid, obj)]);
 const createStream = (tid = 4) => command(3, 0, 'createStream', tid, null);
 const publish = (name: string, ...rest: Amf0Value[]) => command(5, 1, 'publish', 5, null, name, ...rest);
 const play = (name: string) => command(8, 1, 'play', 5, null, name, -2000);
@@ -136,7 +108,7 @@ describe('connect and createStream (protocols.md §2.5)', () => {
   test('objectEncoding 3 is echoed, other values become 0', () => {
     for (const [oe, want] of [[3, 3], [0, 0], [7, 0]]) {
       const { conn, replies } = setup();
-      conn.feed(cat(HANDSHAKE(), connect({ ...CONNECT_OBJ, objectEncoding: oe })));
+      conn.feed(concat([HANDSHAKE(), connect({ ...CONNECT_OBJ, objectEncoding: oe })]));
       const res = replies()[3];
       expect((cmdOf(res)[3] as Record<string, Amf0Value>).objectEncoding).toBe(want);
     }
@@ -144,28 +116,28 @@ describe('connect and createStream (protocols.md §2.5)', () => {
 
   test('missing tcUrl is accepted as ""; missing app or object is a ProtocolError', () => {
     const a = setup();
-    a.conn.feed(cat(HANDSHAKE(), connect({ app: 'x' })));
+    a.conn.feed(concat([HANDSHAKE(), connect({ app: 'x' })]));
     expect(a.conn.tcUrl).toBe('');
     const b = setup();
-    expect(() => b.conn.feed(cat(HANDSHAKE(), connect({ tcUrl: 'rtmp://h/x' })))).toThrow(ProtocolError);
+    expect(() => b.conn.feed(concat([HANDSHAKE(), connect({ tcUrl: 'rtmp://h/x' })]))).toThrow(ProtocolError);
     const c = setup();
-    expect(() => c.conn.feed(cat(HANDSHAKE(), command(3, 0, 'connect', 1, null)))).toThrow(/command object/);
+    expect(() => c.conn.feed(concat([HANDSHAKE(), command(3, 0, 'connect', 1, null)]))).toThrow(/command object/);
     const d = setup();
-    d.conn.feed(cat(HANDSHAKE(), connect()));
+    d.conn.feed(concat([HANDSHAKE(), connect()]));
     expect(() => d.conn.feed(connect())).toThrow(/second connect/);
   });
 
   test('AMF3 command message (type 17) connect is handled like AMF0', () => {
     const { conn, calls } = setup();
-    const body = cat(Uint8Array.of(0), encodeAmf0('connect', 1, CONNECT_OBJ));
-    conn.feed(cat(HANDSHAKE(), setChunkSize(4096), encodeRtmpMessage({ csid: 3, type: 17, timestamp: 0, streamId: 0, body })));
+    const body = concat([Uint8Array.of(0), encodeAmf0('connect', 1, CONNECT_OBJ)]);
+    conn.feed(concat([HANDSHAKE(), setChunkSize(4096), encodeRtmpMessage({ csid: 3, type: 17, timestamp: 0, streamId: 0, body })]));
     expect(calls.connect.length).toBe(1);
   });
 
   test('publish/play/createStream before connect are ProtocolErrors', () => {
     for (const m of [createStream(), publish('x'), play('x')]) {
       const { conn } = setup();
-      expect(() => conn.feed(cat(HANDSHAKE(), m))).toThrow(/before connect/);
+      expect(() => conn.feed(concat([HANDSHAKE(), m]))).toThrow(/before connect/);
     }
   });
 });
@@ -173,7 +145,7 @@ describe('connect and createStream (protocols.md §2.5)', () => {
 describe('publish (protocols.md §2.5, urls.md §3)', () => {
   const start = (name: string, ...rest: Amf0Value[]) => {
     const s = setup();
-    s.conn.feed(cat(HANDSHAKE(), connect(), createStream()));
+    s.conn.feed(concat([HANDSHAKE(), connect(), createStream()]));
     s.replies();
     s.conn.feed(publish(name, ...rest));
     return s;
@@ -211,10 +183,10 @@ describe('publish (protocols.md §2.5, urls.md §3)', () => {
 
   test('refused publish: onStatus error NetStream.Publish.BadName, then closed and deaf', () => {
     const s = setup({ acceptPublish: false });
-    s.conn.feed(cat(HANDSHAKE(), connect(), createStream()));
+    s.conn.feed(concat([HANDSHAKE(), connect(), createStream()]));
     s.replies();
     const before = s.sink.bytesWritten;
-    s.conn.feed(cat(publish('taken'), media(9, 0, Uint8Array.of(0x17, 0))));
+    s.conn.feed(concat([publish('taken'), media(9, 0, Uint8Array.of(0x17, 0))]));
     const [st] = s.replies();
     expect(cmdOf(st)).toEqual(['onStatus', 0, null, { level: 'error', code: 'NetStream.Publish.BadName', description: 'Publish refused' }]);
     expect(s.conn.state).toBe('closed');
@@ -228,15 +200,15 @@ describe('publish (protocols.md §2.5, urls.md §3)', () => {
 
   test('media and metadata after publish reach onMedia; |RtmpSampleAccess is dropped', () => {
     const { conn, calls } = start('s', 'live');
-    const meta = cat(encodeAmf0('@setDataFrame', 'onMetaData'), encodeAmf0({ width: 320 }));
+    const meta = concat([encodeAmf0('@setDataFrame', 'onMetaData'), encodeAmf0({ width: 320 })]);
     const video = new Uint8Array(10000).fill(7);
     conn.feed(
-      cat(
+      concat([
         dataMessage(4, 1, encodeAmf0('|RtmpSampleAccess', true, true)),
         dataMessage(4, 1, meta),
         media(9, 0, video),
         media(8, 23, Uint8Array.of(0xaf, 1, 2)),
-      ),
+      ]),
     );
     expect(calls.media.map((m) => [m.type, m.timestamp, m.body.length])).toEqual([
       [18, 0, meta.length],
@@ -261,7 +233,7 @@ describe('publish (protocols.md §2.5, urls.md §3)', () => {
 describe('play (protocols.md §2.5)', () => {
   test('Stream Is Recorded, Stream Begin, onStatus Play.Start, then onPlayStarted', () => {
     const s = setup();
-    s.conn.feed(cat(HANDSHAKE(), connect(), createStream()));
+    s.conn.feed(concat([HANDSHAKE(), connect(), createStream()]));
     s.replies();
     s.conn.feed(play('test110?k=v'));
     expect(s.calls.play).toEqual([{ streamName: 'test110', urlParam: 'k=v', url: 'rtmp://127.0.0.1:1935/live/test110?k=v' }]);
@@ -282,7 +254,7 @@ describe('play (protocols.md §2.5)', () => {
 
   test('refused play: onStatus error NetStream.Play.Failed, closed', () => {
     const s = setup({ acceptPlay: false });
-    s.conn.feed(cat(HANDSHAKE(), connect(), createStream(), play('x')));
+    s.conn.feed(concat([HANDSHAKE(), connect(), createStream(), play('x')]));
     const r = s.replies();
     expect(cmdOf(r[r.length - 1])[3]).toEqual({ level: 'error', code: 'NetStream.Play.Failed', description: 'Play refused' });
     expect(s.conn.state).toBe('closed');
@@ -292,11 +264,11 @@ describe('play (protocols.md §2.5)', () => {
   test('media from a player is a ProtocolError (quirks.md Q-RTMP-4)', () => {
     for (const m of [media(8, 0, Uint8Array.of(1)), media(9, 0, Uint8Array.of(1)), dataMessage(4, 1, encodeAmf0('onMetaData'))]) {
       const s = setup();
-      s.conn.feed(cat(HANDSHAKE(), connect(), createStream(), play('x')));
+      s.conn.feed(concat([HANDSHAKE(), connect(), createStream(), play('x')]));
       expect(() => s.conn.feed(m)).toThrow(ProtocolError);
     }
     const s = setup();
-    s.conn.feed(cat(HANDSHAKE(), connect()));
+    s.conn.feed(concat([HANDSHAKE(), connect()]));
     expect(() => s.conn.feed(media(9, 0, Uint8Array.of(1)))).toThrow(/not publishing/);
   });
 });
@@ -304,7 +276,7 @@ describe('play (protocols.md §2.5)', () => {
 describe('other messages', () => {
   test('silent commands, deleteStream callback, unknown commands ignored', () => {
     const s = setup();
-    s.conn.feed(cat(HANDSHAKE(), connect()));
+    s.conn.feed(concat([HANDSHAKE(), connect()]));
     s.replies();
     const before = s.sink.bytesWritten;
     for (const name of ['releaseStream', 'FCPublish', 'FCUnpublish', 'getStreamLength', 'closeStream', 'whatever', '_checkbw']) {
@@ -319,7 +291,7 @@ describe('other messages', () => {
 
   test('ping request → ping response with the same value; other user control ignored', () => {
     const s = setup();
-    s.conn.feed(cat(HANDSHAKE(), pingRequest(0xdeadbeef)));
+    s.conn.feed(concat([HANDSHAKE(), pingRequest(0xdeadbeef)]));
     const [r] = s.replies();
     expect([r.type, r.csid, toHex(r.body)]).toEqual([4, 2, '0007deadbeef']);
     s.conn.feed(encodeRtmpMessage({ csid: 2, type: 4, timestamp: 0, streamId: 0, body: Uint8Array.of(0, 3, 0, 0, 0, 1, 0, 0, 0, 100) }));
@@ -328,7 +300,7 @@ describe('other messages', () => {
 
   test('acknowledgements every 2,500,000 bytes once the peer set a window, sequence = bytes received', () => {
     const s = setup();
-    s.conn.feed(cat(HANDSHAKE(), connect(), createStream(), publish('s', 'live')));
+    s.conn.feed(concat([HANDSHAKE(), connect(), createStream(), publish('s', 'live')]));
     s.replies();
     const big = media(9, 0, new Uint8Array(1_000_000));
     for (let i = 0; i < 3; i++) s.conn.feed(big);
@@ -348,45 +320,37 @@ describe('other messages', () => {
 
   test('bytesRead counts every byte fed, handshake included', () => {
     const s = setup();
-    const bytes = cat(HANDSHAKE(), connect(), createStream());
+    const bytes = concat([HANDSHAKE(), connect(), createStream()]);
     for (let i = 0; i < bytes.length; i += 100) s.conn.feed(bytes.subarray(i, i + 100));
     expect(s.conn.bytesRead).toBe(bytes.length);
   });
 
   test('a whole session fed whole, byte by byte and in random splits gives the same calls and replies', () => {
-    const session = cat(
+    const session = concat([
       HANDSHAKE(),
       connect(),
       createStream(),
       publish('s?a=1', 'live'),
-      dataMessage(4, 1, cat(encodeAmf0('@setDataFrame', 'onMetaData', { w: 1 }))),
+      dataMessage(4, 1, concat([encodeAmf0('@setDataFrame', 'onMetaData', { w: 1 })])),
       media(9, 0, new Uint8Array(9000).fill(3)),
       media(8, 0x1000000, Uint8Array.of(0xaf, 1)),
-    );
+    ]);
     const run = (split: (b: Uint8Array) => Uint8Array[]) => {
       const s = setup();
       for (const p of split(session)) s.conn.feed(p);
-      return { calls: JSON.stringify({ ...s.calls, media: s.calls.media.map((m) => ({ ...m, body: toHex(m.body) })) }), out: toHex(cat(...s.sink.chunks)) };
+      return { calls: JSON.stringify({ ...s.calls, media: s.calls.media.map((m) => ({ ...m, body: toHex(m.body) })) }), out: toHex(concat(s.sink.chunks)) };
     };
     const whole = run((b) => [b]);
     expect(run((b) => Array.from(b, (_, i) => b.subarray(i, i + 1)))).toEqual(whole);
     const rnd = mulberry32(5);
     expect(
-      run((b) => {
-        const parts: Uint8Array[] = [];
-        for (let i = 0; i < b.length; ) {
-          const n = 1 + Math.floor(rnd() * 2000);
-          parts.push(b.subarray(i, i + n));
-          i += n;
-        }
-        return parts;
-      }),
+      run((b) => randomPieces(b, rnd, 2000)),
     ).toEqual(whole);
   });
 });
 
 describe('hostile input', () => {
-  const valid = cat(
+  const valid = concat([
     HANDSHAKE(),
     connect(),
     createStream(),
@@ -394,7 +358,7 @@ describe('hostile input', () => {
     dataMessage(4, 1, encodeAmf0('@setDataFrame', 'onMetaData', { w: 1 })),
     media(9, 0, new Uint8Array(500).fill(3)),
     media(8, 5, Uint8Array.of(0xaf, 1)),
-  );
+  ]);
 
   test('every truncation of a valid session is accepted without error', () => {
     for (let n = 3073; n <= valid.length; n += 7) {
@@ -406,16 +370,16 @@ describe('hostile input', () => {
   test('random bytes (fresh and after a valid handshake) and mutations throw only ParseError/ProtocolError', () => {
     const rnd = mulberry32(0xbad);
     for (let i = 0; i < 200; i++) {
-      const junk = Uint8Array.from({ length: 1 + Math.floor(rnd() * 600) }, () => Math.floor(rnd() * 256));
-      onlyLalParseOrProtocol(() => setup().conn.feed(junk));
-      onlyLalParseOrProtocol(() => {
+      const junk = randomBytes(rnd, 1 + Math.floor(rnd() * 600));
+      onlyParseOrProtocolError(() => setup().conn.feed(junk));
+      onlyParseOrProtocolError(() => {
         const s = setup();
         s.conn.feed(HANDSHAKE());
         s.conn.feed(junk);
       });
-      onlyLalParseOrProtocol(() => {
+      onlyParseOrProtocolError(() => {
         const s = setup();
-        s.conn.feed(cat(HANDSHAKE(), connect(), createStream()));
+        s.conn.feed(concat([HANDSHAKE(), connect(), createStream()]));
         s.conn.feed(junk);
       });
       const m = valid.slice();
@@ -423,7 +387,7 @@ describe('hostile input', () => {
         const at = 3073 + Math.floor(rnd() * (m.length - 3073));
         m[at] = Math.floor(rnd() * 256);
       }
-      onlyLalParseOrProtocol(() => setup().conn.feed(m));
+      onlyParseOrProtocolError(() => setup().conn.feed(m));
     }
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Internal to lib/protocol/rtp: the parts H.264 (RFC 6184) and H.265 (RFC 7798) depacketising
- * share — drop accounting, fragment reassembly and grouping NAL units of one RTP timestamp into
- * one AvPacket (media.md §6.1).
+ * Internal to lib/protocol/rtp: the parts H.264 (RFC 6184) and H.265 (RFC 7798) packetising and
+ * depacketising share — FU fragmentation, drop accounting, fragment reassembly, aggregation
+ * packets, and grouping NAL units of one RTP timestamp into one AvPacket (media.md §5.2, §6.1).
+ * The two formats differ only in their header sizes and bit positions, which h264.ts and
+ * h265.ts supply.
  */
 import type { AvPacket, VideoCodec } from '../../core/packet.ts';
 import { MAX_NALUS_PER_AU } from '../../codec/h264/nalu.ts';
@@ -146,5 +148,135 @@ export class NalAccessUnitAssembler {
     this.units = [];
     const t = ticksFromRtpTimestamp(this.ts, this.clockRate);
     out.push({ kind: 'video', codec: this.codec, dts: t, pts: t, key: this.isKey(units), units });
+  }
+}
+
+/**
+ * Append the FU fragments of one NAL (RFC 6184 §5.8 FU-A, RFC 7798 §4.4.3 FU) to `out`: each
+ * payload is `prefix` (FU indicator / PayloadHdr), an FU header (S start, E end, `type`), then a
+ * slice of the NAL from byte `skip` on (its header left out), `maxPayload` bytes except the last.
+ */
+export function pushFuPayloads(out: Uint8Array[][], nal: Uint8Array, skip: number, prefix: readonly number[], type: number, maxPayload: number): void {
+  const chunk = maxPayload - prefix.length - 1;
+  for (let off = skip; off < nal.length; off += chunk) {
+    const end = Math.min(off + chunk, nal.length);
+    const head = new Uint8Array(prefix.length + 1);
+    head.set(prefix);
+    head[prefix.length] = (off === skip ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
+    out.push([head, nal.subarray(off, end)]);
+  }
+}
+
+/**
+ * RTP packets (in sequence order) → access units of one NAL-based codec: payload-type filter,
+ * fragment loss detection and access-unit grouping, with the format-specific payload parsing in
+ * `handle` (single NAL, aggregation packet, FU). Nothing throws; drops are counted.
+ */
+export abstract class NalDepacketizer {
+  readonly drops: RtpDropCounters = newDropCounters();
+  protected readonly au: NalAccessUnitAssembler;
+  protected readonly frag = new FragmentBuffer();
+  private readonly payloadType: number | undefined;
+
+  constructor(codec: VideoCodec, clockRate: number, isKey: (units: readonly Uint8Array[]) => boolean, payloadType: number | undefined) {
+    this.payloadType = payloadType;
+    this.au = new NalAccessUnitAssembler(codec, clockRate, isKey, this.drops);
+  }
+
+  push(pkt: RtpPacket): AvPacket[] {
+    const out: AvPacket[] = [];
+    if (this.payloadType !== undefined && pkt.header.payloadType !== this.payloadType) {
+      this.drops.payloadType++;
+      return out;
+    }
+    const seq = pkt.header.sequenceNumber;
+    const ts = this.au.begin(pkt, out);
+    if (this.frag.active && !this.frag.continues(seq, ts)) {
+      this.drops.fragmentLost++;
+      this.frag.reset();
+    }
+    if (pkt.payload.length === 0) this.drops.empty++;
+    else this.handle(pkt.payload, seq, ts);
+    this.au.end(pkt, out);
+    return out;
+  }
+
+  /** Emit what is pending (end of stream). An unfinished FU is dropped. */
+  flush(): AvPacket[] {
+    const out: AvPacket[] = [];
+    this.interruptFragment();
+    this.au.flush(out);
+    return out;
+  }
+
+  /** One non-empty payload of packet `seq` with unwrapped timestamp `ts`. */
+  protected abstract handle(p: Uint8Array, seq: number, ts: number): void;
+
+  /** A single NAL unit packet. */
+  protected addSingle(p: Uint8Array): void {
+    this.interruptFragment();
+    this.au.add(p);
+  }
+
+  /**
+   * An aggregation packet (STAP-A, RFC 6184 §5.7.1; AP, RFC 7798 §4.4.2): from `off` on, each NAL
+   * as a 16-bit size then the unit. A size running past the end drops the whole packet.
+   */
+  protected addAggregated(p: Uint8Array, off: number): void {
+    this.interruptFragment();
+    const nals: Uint8Array[] = [];
+    while (off < p.length) {
+      if (off + 2 > p.length) {
+        this.drops.malformed++;
+        return;
+      }
+      const size = (p[off] << 8) | p[off + 1];
+      off += 2;
+      if (off + size > p.length) {
+        this.drops.malformed++;
+        return;
+      }
+      if (size > 0) nals.push(p.subarray(off, off + size));
+      off += size;
+    }
+    for (const n of nals) this.au.add(n);
+  }
+
+  /** The NAL header a start fragment's payload header and FU header `fu` stand for. */
+  protected abstract fuNalHeader(p: Uint8Array, fu: number): Uint8Array;
+
+  /** One FU packet `p`: `fu` is its FU header (S 0x80, E 0x40), `data` the NAL slice after it. */
+  protected addFragment(p: Uint8Array, fu: number, data: Uint8Array, seq: number, ts: number): void {
+    if (fu & 0x80) {
+      this.interruptFragment();
+      const h = this.fuNalHeader(p, fu);
+      if (fu & 0x40) {
+        // S and E together is not allowed (RFC 6184 §5.8, RFC 7798 §4.4.3); the data is still a whole NAL
+        const nal = new Uint8Array(h.length + data.length);
+        nal.set(h, 0);
+        nal.set(data, h.length);
+        this.au.add(nal);
+        return;
+      }
+      this.frag.start(h, data, seq, ts);
+      return;
+    }
+    if (!this.frag.active) {
+      this.drops.fragmentWithoutStart++;
+      return;
+    }
+    if (!this.frag.append(data, seq)) {
+      this.drops.tooLarge++;
+      return;
+    }
+    if (fu & 0x40) this.au.add(this.frag.finish());
+  }
+
+  /** A non-FU packet (or a new FU start) while a unit was being reassembled: that unit is lost. */
+  protected interruptFragment(): void {
+    if (this.frag.active) {
+      this.drops.fragmentLost++;
+      this.frag.reset();
+    }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Test support for lib/protocol/rtp (not exported from index.ts): captures of real RTP and the
- * hostile-input helpers of design.md §1.8.
+ * Test support for lib/protocol/rtp (not exported from index.ts): captures of real RTP and a
+ * packetise → depacketise round trip. The generic helpers (PRNG, hex, hostile inputs of design.md §1.8) are in lib/core/testing.ts.
  *
  * The captures were made once, at authoring time, by pointing the ffmpeg binary in
  * node_modules/@ffmpeg-installer (Lavf58.24.100) at a throwaway RTSP listener that answered
@@ -14,58 +14,37 @@
  * parameter sets, were checked with ffprobe (H.264 High 160x120, 5 frames; H.265 Main 160x120,
  * 3 frames) and decode without error. Tests never run ffmpeg.
  */
-import { ParseError } from '../../core/errors.ts';
+import type { AvPacket } from '../../core/packet.ts';
+import { decodeRtpPacket, type RtpPacket } from './packet.ts';
+import type { RtpPacketizer } from './packetizer.ts';
 
-export function hex(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+/** A packet for a depacketiser: SSRC 1, the sequence number taken modulo 2^16. */
+export function rtpPacket(payloadType: number, seq: number, ts: number, marker: boolean, payload: Uint8Array): RtpPacket {
+  return { header: { marker, payloadType, sequenceNumber: seq & 0xffff, timestamp: ts >>> 0, ssrc: 1 }, payload };
 }
 
-export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-/** mulberry32: tiny seeded PRNG so random tests repeat exactly. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomBytes(rnd: () => number, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
-  return b;
-}
-
-/** Run `fn`; a ParseError is a clean rejection, anything else is rethrown so the test fails. */
-export function outcome(fn: () => unknown): 'ok' | 'rejected' {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ParseError) return 'rejected';
-    throw e;
+/**
+ * Packetise `aus` with `p`, decode every packet back, feed them to `d` in order except those whose
+ * index `drop` names (simulated loss), then flush `d`.
+ */
+export function throughRtp(
+  p: RtpPacketizer,
+  d: { push(pkt: RtpPacket): AvPacket[]; flush(): AvPacket[] },
+  aus: readonly AvPacket[],
+  drop?: (i: number) => boolean,
+): { out: AvPacket[]; packets: RtpPacket[] } {
+  const out: AvPacket[] = [];
+  const packets: RtpPacket[] = [];
+  let i = 0;
+  for (const au of aus) {
+    for (const raw of p.packetize(au)) {
+      const pkt = decodeRtpPacket(raw);
+      packets.push(pkt);
+      if (!drop?.(i++)) out.push(...d.push(pkt));
+    }
   }
-}
-
-/** Every strict prefix of each vector, 200 random buffers (0..63 bytes) and 200 mutations of the vectors. */
-export function hostileInputs(vectors: readonly Uint8Array[], seed = 1): Uint8Array[] {
-  const rnd = mulberry32(seed);
-  const out: Uint8Array[] = [];
-  for (const v of vectors) for (let n = 0; n < v.length; n++) out.push(v.subarray(0, n));
-  for (let i = 0; i < 200; i++) out.push(randomBytes(rnd, Math.floor(rnd() * 64)));
-  for (let i = 0; i < 200 && vectors.length > 0; i++) {
-    const v = vectors[i % vectors.length].slice(); // copy: we mutate it
-    const k = 1 + Math.floor(rnd() * 3);
-    for (let j = 0; j < k && v.length > 0; j++) v[Math.floor(rnd() * v.length)] = Math.floor(rnd() * 256);
-    out.push(v);
-  }
-  return out;
+  out.push(...d.flush());
+  return { out, packets };
 }
 
 export interface RtspCapture {

@@ -4,13 +4,11 @@ import type { AvPacket } from '../../core/packet.ts';
 import { concat } from '../../core/bytes.ts';
 import { aacAuHeaderConfig, aacPayload, AacDepacketizer, AAC_HBR, MAX_AAC_HBR_AU_SIZE } from './aac.ts';
 import { decodeRtpPacket } from './packet.ts';
-import type { RtpPacket } from './packet.ts';
 import { RtpPacketizer } from './packetizer.ts';
-import { hex, mulberry32, randomBytes, toHex } from './_testing.ts';
+import { rtpPacket } from './_testing.ts';
+import { fromHex, mulberry32, randomBytes, toHex } from '../../core/testing.ts';
 
-function rtp(seq: number, ts: number, marker: boolean, payload: Uint8Array): RtpPacket {
-  return { header: { marker, payloadType: 97, sequenceNumber: seq & 0xffff, timestamp: ts >>> 0, ssrc: 1 }, payload };
-}
+const rtp = (seq: number, ts: number, marker: boolean, payload: Uint8Array) => rtpPacket(97, seq, ts, marker, payload);
 const frame = (size: number, seed = size) => randomBytes(mulberry32(seed), size);
 const ticks = (ts: number, clock: number) => Math.floor((ts * 90000) / clock);
 
@@ -51,7 +49,7 @@ describe('AAC depacketisation (media.md §6.1)', () => {
   test('several AUs in one packet: timestamps + i × 1024', () => {
     const d = new AacDepacketizer({ clockRate: 48000 });
     const [a, b, c] = [frame(10), frame(20), frame(30)];
-    const payload = concat([hex('0030'), hex('0050 00a0 00f0'), a, b, c]); // 3 × 16 bits; sizes 10, 20, 30
+    const payload = concat([fromHex('0030'), fromHex('0050 00a0 00f0'), a, b, c]); // 3 × 16 bits; sizes 10, 20, 30
     const out = d.push(rtp(1, 96000, true, payload));
     expect(out.map((x) => [x.dts, toHex(x.units[0])])).toEqual([
       [ticks(96000, 48000), toHex(a)],
@@ -64,7 +62,7 @@ describe('AAC depacketisation (media.md §6.1)', () => {
   test('one AU fragmented over three packets of the same timestamp', () => {
     const d = new AacDepacketizer({ clockRate: 44100 });
     const au = frame(3000);
-    const head = hex('0010 5dc0'); // 3000 << 3
+    const head = fromHex('0010 5dc0'); // 3000 << 3
     const parts = [au.subarray(0, 1200), au.subarray(1200, 2400), au.subarray(2400)];
     expect(d.push(rtp(10, 5000, false, concat([head, parts[0]])))).toEqual([]);
     expect(d.push(rtp(11, 5000, false, concat([head, parts[1]])))).toEqual([]);
@@ -75,24 +73,24 @@ describe('AAC depacketisation (media.md §6.1)', () => {
 
   test('a last fragment that leaves the AU short drops it', () => {
     const d = new AacDepacketizer({ clockRate: 44100 });
-    const head = hex('0010 5dc0');
+    const head = fromHex('0010 5dc0');
     d.push(rtp(10, 5000, false, concat([head, frame(1200)])));
     expect(d.push(rtp(11, 5000, true, concat([head, frame(1000)])))).toEqual([]);
     expect(d.drops.fragmentLost).toBe(1);
     // joining on a middle fragment whose packet continues an unfinished timestamp
-    expect(d.push(rtp(20, 9000, false, concat([hex('0010 0010'), frame(2)]))).length).toBe(1);
+    expect(d.push(rtp(20, 9000, false, concat([fromHex('0010 0010'), frame(2)]))).length).toBe(1);
     expect(d.push(rtp(21, 9000, false, concat([head, frame(1200)])))).toEqual([]);
     expect(d.drops).toMatchObject({ fragmentLost: 1, fragmentWithoutStart: 1 });
   });
 
   test('a lost fragment drops that AU; the next packet decodes', () => {
     const d = new AacDepacketizer({ clockRate: 44100 });
-    const head = hex('0010 5dc0');
+    const head = fromHex('0010 5dc0');
     d.push(rtp(10, 5000, false, concat([head, frame(1200)])));
     // seq 11 lost
     expect(d.push(rtp(12, 5000, true, concat([head, frame(600)])))).toEqual([]);
     const f = frame(50);
-    const [out] = d.push(rtp(13, 6024, true, concat([hex('0010 0190'), f])));
+    const [out] = d.push(rtp(13, 6024, true, concat([fromHex('0010 0190'), f])));
     expect(toHex(out.units[0])).toBe(toHex(f));
     expect(d.drops).toMatchObject({ fragmentLost: 1, fragmentWithoutStart: 1 });
     expect(d.flush()).toEqual([]);
@@ -107,14 +105,14 @@ describe('AAC depacketisation (media.md §6.1)', () => {
   ];
   test.each(malformed)('%s is counted, not thrown', (_n, payload) => {
     const d = new AacDepacketizer({ clockRate: 44100 });
-    expect(d.push(rtp(1, 0, true, hex(payload)))).toEqual([]);
+    expect(d.push(rtp(1, 0, true, fromHex(payload)))).toEqual([]);
     expect(d.drops.malformed).toBe(1);
   });
 
   test('zero-size AUs and empty payloads are skipped', () => {
     const d = new AacDepacketizer({ clockRate: 8000, payloadType: 97 });
     const f = frame(4);
-    const out = d.push(rtp(1, 0, true, concat([hex('0020 0000 0020'), f])));
+    const out = d.push(rtp(1, 0, true, concat([fromHex('0020 0000 0020'), f])));
     expect(out.map((x) => [x.dts, toHex(x.units[0])])).toEqual([[ticks(1024, 8000), toHex(f)]]);
     expect(d.push(rtp(2, 0, true, new Uint8Array(0)))).toEqual([]);
     expect(d.push({ ...rtp(3, 0, true, f), header: { ...rtp(3, 0, true, f).header, payloadType: 0 } })).toEqual([]);
@@ -125,7 +123,7 @@ describe('AAC depacketisation (media.md §6.1)', () => {
     const cfg = aacAuHeaderConfig({ mode: 'AAC-lbr', sizelength: '6', indexlength: '2', indexdeltalength: '2' });
     const d = new AacDepacketizer({ clockRate: 16000, auHeader: cfg });
     const [a, b] = [frame(5), frame(7)];
-    const out = d.push(rtp(1, 0, true, concat([hex('0010'), Uint8Array.of(5 << 2, 7 << 2), a, b])));
+    const out = d.push(rtp(1, 0, true, concat([fromHex('0010'), Uint8Array.of(5 << 2, 7 << 2), a, b])));
     expect(out.map((x) => toHex(x.units[0]))).toEqual([toHex(a), toHex(b)]);
   });
 
@@ -161,8 +159,8 @@ describe('aacAuHeaderConfig (RFC 3640 §4.1)', () => {
 describe('packet shape', () => {
   test('an AvPacket is audio with one unit', () => {
     const d = new AacDepacketizer({ clockRate: 44100 });
-    const [pkt] = d.push(rtp(1, 0, true, concat([hex('0010 0008'), hex('21')])));
-    const want: AvPacket = { kind: 'audio', codec: 'aac', dts: 0, pts: 0, key: true, units: [hex('21')] };
+    const [pkt] = d.push(rtp(1, 0, true, concat([fromHex('0010 0008'), fromHex('21')])));
+    const want: AvPacket = { kind: 'audio', codec: 'aac', dts: 0, pts: 0, key: true, units: [fromHex('21')] };
     expect(pkt).toEqual(want);
   });
 });

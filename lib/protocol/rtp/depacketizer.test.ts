@@ -8,14 +8,15 @@ import { RtpDepacketizer, depacketizerForTrack, totalDrops } from './depacketize
 import { decodeRtpPacket } from './packet.ts';
 import type { RtpPacket } from './packet.ts';
 import { RtpReorderBuffer } from './reorder.ts';
-import { FFMPEG_H264_AAC_CAPTURE, FFMPEG_H265_PCMA_CAPTURE, hex, hostileInputs, mulberry32, outcome } from './_testing.ts';
+import { FFMPEG_H264_AAC_CAPTURE, FFMPEG_H265_PCMA_CAPTURE } from './_testing.ts';
+import { fromHex, hostileInputs, mulberry32, outcome } from '../../core/testing.ts';
 import type { RtspCapture } from './_testing.ts';
 
 /** RTP packets of a capture per interleaved channel (even channels only; odd ones are RTCP). */
 function rtpByChannel(cap: RtspCapture): Map<number, RtpPacket[]> {
   const out = new Map<number, RtpPacket[]>();
   for (const f of cap.frames) {
-    const b = hex(f);
+    const b = fromHex(f);
     expect(b[0]).toBe(0x24);
     expect(((b[2] << 8) | b[3]) + 4).toBe(b.length);
     if (b[1] % 2 === 1) continue;
@@ -65,7 +66,7 @@ describe('ffmpeg RTSP captures (interop)', () => {
     expect(parseH265Sps(vt.sps![0])).toMatchObject({ width: 160, height: 120 });
     expect(at).toMatchObject({ codec: 'g711a', payloadType: 8, clockRate: 8000 });
     const byCh = rtpByChannel(FFMPEG_H265_PCMA_CAPTURE);
-    expect(byCh.get(0)![0].payload.subarray(0, 3)).toEqual(hex('620194'));
+    expect(byCh.get(0)![0].payload.subarray(0, 3)).toEqual(fromHex('620194'));
     const video = depacketizeAll(depacketizerForTrack(vt)!, byCh.get(0)!);
     expect(summary(video, h265Type)).toEqual([
       [0, true, '20:1809'],
@@ -110,8 +111,8 @@ describe('RtpDepacketizer', () => {
     const d = new RtpDepacketizer({ codec: 'opus', clockRate: 48000, payloadType: 111 });
     expect(d.codec).toBe('opus');
     const header = { marker: true, payloadType: 111, sequenceNumber: 1, timestamp: 960, ssrc: 1 };
-    expect(d.push({ header, payload: hex('fc') })).toMatchObject([{ codec: 'opus', dts: 1800 }]);
-    d.push({ header: { ...header, payloadType: 0 }, payload: hex('fc') });
+    expect(d.push({ header, payload: fromHex('fc') })).toMatchObject([{ codec: 'opus', dts: 1800 }]);
+    d.push({ header: { ...header, payloadType: 0 }, payload: fromHex('fc') });
     expect(totalDrops(d.drops)).toBe(1);
     expect(d.flush()).toEqual([]);
   });
@@ -126,8 +127,8 @@ describe('RtpDepacketizer', () => {
     expect(depacketizerForTrack(tracks[0])).toBeUndefined();
     expect(depacketizerForTrack(tracks[1])).toBeUndefined();
     const d = depacketizerForTrack(tracks[2])!;
-    const out = d.push({ header: { marker: true, payloadType: 97, sequenceNumber: 0, timestamp: 0, ssrc: 1 }, payload: hex('0008 08 0102') });
-    expect(out.map((p) => p.units[0])).toEqual([hex('0102')]);
+    const out = d.push({ header: { marker: true, payloadType: 97, sequenceNumber: 0, timestamp: 0, ssrc: 1 }, payload: fromHex('0008 08 0102') });
+    expect(out.map((p) => p.units[0])).toEqual([fromHex('0102')]);
   });
 
   test('options it cannot honour are refused', () => {
@@ -137,7 +138,7 @@ describe('RtpDepacketizer', () => {
   });
 
   test('hostile RTP bytes: decode throws ParseError only, depacketisers never throw', () => {
-    const vectors = [FFMPEG_H264_AAC_CAPTURE, FFMPEG_H265_PCMA_CAPTURE].flatMap((c) => c.frames.map((f) => hex(f).subarray(4))).filter((b) => b.length < 800);
+    const vectors = [FFMPEG_H264_AAC_CAPTURE, FFMPEG_H265_PCMA_CAPTURE].flatMap((c) => c.frames.map((f) => fromHex(f).subarray(4))).filter((b) => b.length < 800);
     const ds = (['h264', 'h265', 'aac', 'g711a', 'opus'] as const).map((codec) => new RtpDepacketizer({ codec, clockRate: 90000 }));
     let ok = 0;
     for (const buf of hostileInputs(vectors, 13)) {

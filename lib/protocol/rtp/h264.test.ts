@@ -2,15 +2,14 @@ import { describe, expect, test } from 'bun:test';
 import type { AvPacket } from '../../core/packet.ts';
 import { concat } from '../../core/bytes.ts';
 import { h264Payloads, h264RtpStartsAccessPoint, H264Depacketizer } from './h264.ts';
-import { decodeRtpPacket } from './packet.ts';
-import type { RtpPacket } from './packet.ts';
 import { RtpPacketizer } from './packetizer.ts';
-import { hex, mulberry32, randomBytes, toHex } from './_testing.ts';
+import { rtpPacket, throughRtp } from './_testing.ts';
+import { fromHex, mulberry32, randomBytes, toHex } from '../../core/testing.ts';
 
-const SPS = hex('6764001eacd940a02ff97011000003000100000300320f162d96');
-const PPS = hex('68ebe3cb22c0');
-const AUD = hex('09f0');
-const SEI = hex('0605ffff00');
+const SPS = fromHex('6764001eacd940a02ff97011000003000100000300320f162d96');
+const PPS = fromHex('68ebe3cb22c0');
+const AUD = fromHex('09f0');
+const SEI = fromHex('0605ffff00');
 
 /** A NAL of `size` bytes: header byte then seeded bytes. */
 function nal(header: number, size: number, seed = size): Uint8Array {
@@ -19,9 +18,7 @@ function nal(header: number, size: number, seed = size): Uint8Array {
   return b;
 }
 
-function rtp(seq: number, ts: number, marker: boolean, payload: Uint8Array, payloadType = 96): RtpPacket {
-  return { header: { marker, payloadType, sequenceNumber: seq & 0xffff, timestamp: ts >>> 0, ssrc: 1 }, payload };
-}
+const rtp = (seq: number, ts: number, marker: boolean, payload: Uint8Array, payloadType = 96) => rtpPacket(payloadType, seq, ts, marker, payload);
 
 function video(units: Uint8Array[], dts: number, key = false): AvPacket {
   return { kind: 'video', codec: 'h264', dts, pts: dts, key, units };
@@ -31,18 +28,7 @@ function video(units: Uint8Array[], dts: number, key = false): AvPacket {
 function roundTrip(aus: AvPacket[], opts: { mtu?: number; drop?: (i: number) => boolean } = {}) {
   const p = new RtpPacketizer({ codec: 'h264', payloadType: 96, clockRate: 90000, ssrc: 7, sequenceNumber: 65530, mtu: opts.mtu });
   const d = new H264Depacketizer({ payloadType: 96 });
-  const out: AvPacket[] = [];
-  const packets: RtpPacket[] = [];
-  let i = 0;
-  for (const au of aus) {
-    for (const raw of p.packetize(au)) {
-      const pkt = decodeRtpPacket(raw);
-      packets.push(pkt);
-      if (!opts.drop?.(i++)) out.push(...d.push(pkt));
-    }
-  }
-  out.push(...d.flush());
-  return { out, packets, drops: d.drops };
+  return { ...throughRtp(p, d, aus, opts.drop), drops: d.drops };
 }
 
 describe('H.264 packetisation (media.md §5.2)', () => {
@@ -95,7 +81,7 @@ describe('H.264 packetisation (media.md §5.2)', () => {
 describe('H.264 depacketisation (media.md §6.1)', () => {
   test('STAP-A built by hand: every NAL joins the access unit', () => {
     const d = new H264Depacketizer();
-    const stap = concat([hex('78'), hex('001a'), SPS, hex('0006'), PPS, hex('0005'), SEI]);
+    const stap = concat([fromHex('78'), fromHex('001a'), SPS, fromHex('0006'), PPS, fromHex('0005'), SEI]);
     const idr = nal(0x65, 300);
     expect(d.push(rtp(1, 9000, false, stap))).toEqual([]);
     const [au] = d.push(rtp(2, 9000, true, idr));
@@ -106,8 +92,8 @@ describe('H.264 depacketisation (media.md §6.1)', () => {
 
   test('a STAP-A whose sizes run past the end is dropped whole', () => {
     const d = new H264Depacketizer();
-    d.push(rtp(1, 0, false, concat([hex('78'), hex('001a'), SPS, hex('0010'), PPS])));
-    d.push(rtp(2, 0, false, hex('78 00')));
+    d.push(rtp(1, 0, false, concat([fromHex('78'), fromHex('001a'), SPS, fromHex('0010'), PPS])));
+    d.push(rtp(2, 0, false, fromHex('78 00')));
     expect(d.drops.malformed).toBe(2);
     expect(d.flush()).toEqual([]);
   });
@@ -137,23 +123,23 @@ describe('H.264 depacketisation (media.md §6.1)', () => {
 
   test('an FU interrupted by a new start or a single NAL is dropped', () => {
     const d = new H264Depacketizer();
-    d.push(rtp(1, 0, false, hex('7c85 0102')));
-    d.push(rtp(2, 0, false, hex('7c85 0304'))); // new start: the first FU is lost
-    const [au] = d.push(rtp(3, 0, true, hex('7c45 0506')));
+    d.push(rtp(1, 0, false, fromHex('7c85 0102')));
+    d.push(rtp(2, 0, false, fromHex('7c85 0304'))); // new start: the first FU is lost
+    const [au] = d.push(rtp(3, 0, true, fromHex('7c45 0506')));
     expect(au.units.map(toHex)).toEqual(['6503040506']);
-    d.push(rtp(4, 3600, false, hex('7c81 0102')));
-    const [au2] = d.push(rtp(5, 3600, true, hex('4101')));
+    d.push(rtp(4, 3600, false, fromHex('7c81 0102')));
+    const [au2] = d.push(rtp(5, 3600, true, fromHex('4101')));
     expect(au2.units.map(toHex)).toEqual(['4101']);
     expect(d.drops.fragmentLost).toBe(2);
   });
 
   test('FU with S and E set is accepted as a whole NAL; reserved and interleaved types are counted', () => {
     const d = new H264Depacketizer();
-    const [au] = d.push(rtp(1, 0, true, hex('7cc5 aabb')));
+    const [au] = d.push(rtp(1, 0, true, fromHex('7cc5 aabb')));
     expect(au.units.map(toHex)).toEqual(['65aabb']);
     for (const t of [0x00, 0x19, 0x1a, 0x1b, 0x1d, 0x1e, 0x1f]) d.push(rtp(2, 0, false, Uint8Array.of(t, 1, 2, 3)));
     expect(d.drops.unsupported).toBe(7);
-    d.push(rtp(3, 0, false, hex('7c')));
+    d.push(rtp(3, 0, false, fromHex('7c')));
     d.push(rtp(4, 0, false, new Uint8Array(0)));
     expect(d.drops.malformed).toBe(1);
     expect(d.drops.empty).toBe(1);
@@ -176,13 +162,13 @@ describe('H.264 depacketisation (media.md §6.1)', () => {
 
   test('timestamps: 90 kHz DTS = PTS from the unwrapped RTP timestamp', () => {
     const d = new H264Depacketizer();
-    const got = [0xffffec78, 0x0000f618, 0x00020178].map((ts, i) => d.push(rtp(i, ts, true, hex('4101')))[0].dts);
+    const got = [0xffffec78, 0x0000f618, 0x00020178].map((ts, i) => d.push(rtp(i, ts, true, fromHex('4101')))[0].dts);
     expect(got).toEqual([0xffffec78, 2 ** 32 + 0xf618, 2 ** 32 + 0x20178]);
   });
 
   test('packets of another payload type are dropped', () => {
     const d = new H264Depacketizer({ payloadType: 96 });
-    expect(d.push(rtp(1, 0, true, hex('4101'), 97))).toEqual([]);
+    expect(d.push(rtp(1, 0, true, fromHex('4101'), 97))).toEqual([]);
     expect(d.drops.payloadType).toBe(1);
   });
 
@@ -215,6 +201,6 @@ describe('h264RtpStartsAccessPoint (behaviour.md §5.5)', () => {
     ['empty', '', false],
   ];
   test.each(cases)('%s', (_n, payload, want) => {
-    expect(h264RtpStartsAccessPoint(hex(payload))).toBe(want);
+    expect(h264RtpStartsAccessPoint(fromHex(payload))).toBe(want);
   });
 });

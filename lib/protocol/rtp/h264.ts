@@ -20,11 +20,8 @@
  * FU-A (RFC 6184 §5.8): FU indicator (F|NRI of the NAL, type 28), FU header (S start, E end,
  * type of the NAL), then a slice of the NAL without its header byte.
  */
-import type { AvPacket } from '../../core/packet.ts';
 import { isH264KeyFrame, NaluTypeH264 } from '../../codec/h264/nalu.ts';
-import type { RtpPacket } from './packet.ts';
-import { FragmentBuffer, NalAccessUnitAssembler, newDropCounters } from './_nal-au.ts';
-import type { RtpDropCounters } from './_nal-au.ts';
+import { NalDepacketizer, pushFuPayloads } from './_nal-au.ts';
 
 /** RTP payload structure types of RFC 6184 §5.2 (NAL unit types 24–29 in the payload header). */
 export const H264RtpType = {
@@ -50,15 +47,7 @@ export function h264Payloads(units: readonly Uint8Array[], maxPayload: number): 
       continue;
     }
     const indicator = (nal[0] & 0x60) | H264RtpType.FuA; // media.md §5.2: `1C` | NRI
-    const type = nal[0] & 0x1f;
-    const chunk = maxPayload - 2;
-    for (let off = 1; off < nal.length; off += chunk) {
-      const end = Math.min(off + chunk, nal.length);
-      const head = new Uint8Array(2);
-      head[0] = indicator;
-      head[1] = (off === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-      out.push([head, nal.subarray(off, end)]);
-    }
+    pushFuPayloads(out, nal, 1, [indicator], nal[0] & 0x1f, maxPayload);
   }
   return out;
 }
@@ -89,113 +78,23 @@ export interface H264DepacketizerOptions {
  * members are views into the packet payloads (the caller hands over those buffers); FU-A units
  * are reassembled into new buffers. A missing packet inside an FU drops that NAL only.
  */
-export class H264Depacketizer {
-  readonly drops: RtpDropCounters = newDropCounters();
-  private readonly au: NalAccessUnitAssembler;
-  private readonly frag = new FragmentBuffer();
-  private readonly payloadType: number | undefined;
-
+export class H264Depacketizer extends NalDepacketizer {
   constructor(opts: H264DepacketizerOptions = {}) {
-    this.payloadType = opts.payloadType;
-    this.au = new NalAccessUnitAssembler('h264', opts.clockRate ?? 90000, isH264KeyFrame, this.drops);
+    super('h264', opts.clockRate ?? 90000, isH264KeyFrame, opts.payloadType);
   }
 
-  push(pkt: RtpPacket): AvPacket[] {
-    const out: AvPacket[] = [];
-    if (this.payloadType !== undefined && pkt.header.payloadType !== this.payloadType) {
-      this.drops.payloadType++;
-      return out;
-    }
-    const seq = pkt.header.sequenceNumber;
-    const ts = this.au.begin(pkt, out);
-    if (this.frag.active && !this.frag.continues(seq, ts)) {
-      this.drops.fragmentLost++;
-      this.frag.reset();
-    }
-    if (pkt.payload.length === 0) this.drops.empty++;
-    else this.handle(pkt.payload, seq, ts);
-    this.au.end(pkt, out);
-    return out;
-  }
-
-  /** Emit what is pending (end of stream). An unfinished FU is dropped. */
-  flush(): AvPacket[] {
-    const out: AvPacket[] = [];
-    if (this.frag.active) {
-      this.drops.fragmentLost++;
-      this.frag.reset();
-    }
-    this.au.flush(out);
-    return out;
-  }
-
-  private handle(p: Uint8Array, seq: number, ts: number): void {
+  protected handle(p: Uint8Array, seq: number, ts: number): void {
     const type = p[0] & 0x1f;
-    if (type >= 1 && type <= 23) {
-      this.interruptFragment();
-      this.au.add(p);
-      return;
-    }
-    if (type === H264RtpType.StapA) {
-      this.interruptFragment();
-      const nals: Uint8Array[] = [];
-      let off = 1;
-      while (off < p.length) {
-        if (off + 2 > p.length) {
-          this.drops.malformed++;
-          return;
-        }
-        const size = (p[off] << 8) | p[off + 1];
-        off += 2;
-        if (off + size > p.length) {
-          this.drops.malformed++;
-          return;
-        }
-        if (size > 0) nals.push(p.subarray(off, off + size));
-        off += size;
-      }
-      for (const n of nals) this.au.add(n);
-      return;
-    }
-    if (type === H264RtpType.FuA) {
-      if (p.length < 3) {
-        this.drops.malformed++;
-        return;
-      }
-      const fu = p[1];
-      const data = p.subarray(2);
-      if (fu & 0x80) {
-        this.interruptFragment();
-        const head = Uint8Array.of((p[0] & 0xe0) | (fu & 0x1f));
-        if (fu & 0x40) {
-          // S and E together is not allowed (RFC 6184 §5.8); the data is still a whole NAL
-          const nal = new Uint8Array(1 + data.length);
-          nal[0] = head[0];
-          nal.set(data, 1);
-          this.au.add(nal);
-          return;
-        }
-        this.frag.start(head, data, seq, ts);
-        return;
-      }
-      if (!this.frag.active) {
-        this.drops.fragmentWithoutStart++;
-        return;
-      }
-      if (!this.frag.append(data, seq)) {
-        this.drops.tooLarge++;
-        return;
-      }
-      if (fu & 0x40) this.au.add(this.frag.finish());
-      return;
-    }
-    this.drops.unsupported++; // 0, 30, 31 undefined; STAP-B, MTAP, FU-B need interleaved mode
+    if (type >= 1 && type <= 23) this.addSingle(p);
+    else if (type === H264RtpType.StapA) this.addAggregated(p, 1);
+    else if (type === H264RtpType.FuA) {
+      if (p.length < 3) this.drops.malformed++;
+      else this.addFragment(p, p[1], p.subarray(2), seq, ts);
+    } else this.drops.unsupported++; // 0, 30, 31 undefined; STAP-B, MTAP, FU-B need interleaved mode
   }
 
-  private interruptFragment(): void {
-    if (this.frag.active) {
-      this.drops.fragmentLost++;
-      this.frag.reset();
-    }
+  /** F|NRI of the FU indicator, type of the FU header. */
+  protected fuNalHeader(p: Uint8Array, fu: number): Uint8Array {
+    return Uint8Array.of((p[0] & 0xe0) | (fu & 0x1f));
   }
 }

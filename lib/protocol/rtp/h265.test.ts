@@ -2,16 +2,15 @@ import { describe, expect, test } from 'bun:test';
 import type { AvPacket } from '../../core/packet.ts';
 import { concat } from '../../core/bytes.ts';
 import { h265Payloads, h265RtpStartsAccessPoint, H265Depacketizer } from './h265.ts';
-import { decodeRtpPacket } from './packet.ts';
-import type { RtpPacket } from './packet.ts';
 import { RtpPacketizer } from './packetizer.ts';
-import { hex, mulberry32, randomBytes, toHex } from './_testing.ts';
+import { rtpPacket, throughRtp } from './_testing.ts';
+import { fromHex, mulberry32, randomBytes, toHex } from '../../core/testing.ts';
 
 // libx265 Main 1280x720 parameter sets (lib/codec vectors)
-const VPS = hex('40010c01ffff01600000030090000003000003005d959809');
-const SPS = hex('42010101600000030090000003000003005da00280802d165959a4932bc04040000003004000000642');
-const PPS = hex('4401c172b46240');
-const AUD = hex('460150');
+const VPS = fromHex('40010c01ffff01600000030090000003000003005d959809');
+const SPS = fromHex('42010101600000030090000003000003005da00280802d165959a4932bc04040000003004000000642');
+const PPS = fromHex('4401c172b46240');
+const AUD = fromHex('460150');
 
 /** A NAL of `size` bytes with the 2-byte header (type, TID) then seeded bytes. */
 function nal(type: number, size: number, tid = 1, seed = size): Uint8Array {
@@ -21,25 +20,12 @@ function nal(type: number, size: number, tid = 1, seed = size): Uint8Array {
   return b;
 }
 
-function rtp(seq: number, ts: number, marker: boolean, payload: Uint8Array): RtpPacket {
-  return { header: { marker, payloadType: 98, sequenceNumber: seq & 0xffff, timestamp: ts >>> 0, ssrc: 1 }, payload };
-}
+const rtp = (seq: number, ts: number, marker: boolean, payload: Uint8Array) => rtpPacket(98, seq, ts, marker, payload);
 
 function roundTrip(aus: AvPacket[], drop?: (i: number) => boolean) {
   const p = new RtpPacketizer({ codec: 'h265', payloadType: 98, clockRate: 90000, sequenceNumber: 100 });
   const d = new H265Depacketizer({ payloadType: 98 });
-  const out: AvPacket[] = [];
-  const packets: RtpPacket[] = [];
-  let i = 0;
-  for (const au of aus) {
-    for (const raw of p.packetize(au)) {
-      const pkt = decodeRtpPacket(raw);
-      packets.push(pkt);
-      if (!drop?.(i++)) out.push(...d.push(pkt));
-    }
-  }
-  out.push(...d.flush());
-  return { out, packets, drops: d.drops };
+  return { ...throughRtp(p, d, aus, drop), drops: d.drops };
 }
 
 const video = (units: Uint8Array[], dts: number): AvPacket => ({ kind: 'video', codec: 'h265', dts, pts: dts, key: false, units });
@@ -83,7 +69,7 @@ describe('H.265 packetisation (media.md §5.2)', () => {
 describe('H.265 depacketisation (media.md §6.1)', () => {
   test('AP built by hand: VPS, SPS, PPS in one packet, then an IDR', () => {
     const d = new H265Depacketizer();
-    const ap = concat([hex('6001'), hex('0018'), VPS, hex('0029'), SPS, hex('0007'), PPS]);
+    const ap = concat([fromHex('6001'), fromHex('0018'), VPS, fromHex('0029'), SPS, fromHex('0007'), PPS]);
     expect(d.push(rtp(1, 0, false, ap))).toEqual([]);
     const idr = nal(20, 500);
     const [au] = d.push(rtp(2, 0, true, idr));
@@ -94,10 +80,10 @@ describe('H.265 depacketisation (media.md §6.1)', () => {
 
   test('truncated AP and FU are counted as malformed', () => {
     const d = new H265Depacketizer();
-    d.push(rtp(1, 0, false, concat([hex('6001'), hex('0018'), VPS.subarray(0, 10)])));
-    d.push(rtp(2, 0, false, hex('6001 00')));
-    d.push(rtp(3, 0, false, hex('620193')));
-    d.push(rtp(4, 0, false, hex('40')));
+    d.push(rtp(1, 0, false, concat([fromHex('6001'), fromHex('0018'), VPS.subarray(0, 10)])));
+    d.push(rtp(2, 0, false, fromHex('6001 00')));
+    d.push(rtp(3, 0, false, fromHex('620193')));
+    d.push(rtp(4, 0, false, fromHex('40')));
     expect(d.drops.malformed).toBe(4);
   });
 
@@ -112,10 +98,10 @@ describe('H.265 depacketisation (media.md §6.1)', () => {
 
   test('PACI and unspecified types are unsupported; FU with S and E is one NAL', () => {
     const d = new H265Depacketizer();
-    d.push(rtp(1, 0, false, hex('6401 0000')));
-    d.push(rtp(2, 0, false, hex('7e01 0000')));
+    d.push(rtp(1, 0, false, fromHex('6401 0000')));
+    d.push(rtp(2, 0, false, fromHex('7e01 0000')));
     expect(d.drops.unsupported).toBe(2);
-    const [au] = d.push(rtp(3, 0, true, hex('6201d3 aabb')));
+    const [au] = d.push(rtp(3, 0, true, fromHex('6201d3 aabb')));
     expect(au.units.map(toHex)).toEqual(['2601aabb']);
   });
 
@@ -151,6 +137,6 @@ describe('h265RtpStartsAccessPoint (behaviour.md §5.5)', () => {
     ['one byte', '40', false],
   ];
   test.each(cases)('%s', (_n, payload, want) => {
-    expect(h265RtpStartsAccessPoint(hex(payload))).toBe(want);
+    expect(h265RtpStartsAccessPoint(fromHex(payload))).toBe(want);
   });
 });

@@ -19,11 +19,8 @@
  *  |S|E|  FuType   |
  *  +---------------+
  */
-import type { AvPacket } from '../../core/packet.ts';
 import { isH265Irap, isH265KeyFrame, NaluTypeH265 } from '../../codec/h265/nalu.ts';
-import type { RtpPacket } from './packet.ts';
-import { FragmentBuffer, NalAccessUnitAssembler, newDropCounters } from './_nal-au.ts';
-import type { RtpDropCounters } from './_nal-au.ts';
+import { NalDepacketizer, pushFuPayloads } from './_nal-au.ts';
 
 /** RTP payload structure types of RFC 7798 §4.4. */
 export const H265RtpType = {
@@ -46,18 +43,8 @@ export function h265Payloads(units: readonly Uint8Array[], maxPayload: number): 
       out.push([nal]);
       continue;
     }
-    const h0 = (nal[0] & 0x81) | (H265RtpType.Fu << 1);
-    const h1 = nal[1];
-    const type = (nal[0] >> 1) & 0x3f;
-    const chunk = maxPayload - 3;
-    for (let off = 2; off < nal.length; off += chunk) {
-      const end = Math.min(off + chunk, nal.length);
-      const head = new Uint8Array(3);
-      head[0] = h0;
-      head[1] = h1;
-      head[2] = (off === 2 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-      out.push([head, nal.subarray(off, end)]);
-    }
+    const payloadHdr = [(nal[0] & 0x81) | (H265RtpType.Fu << 1), nal[1]];
+    pushFuPayloads(out, nal, 2, payloadHdr, (nal[0] >> 1) & 0x3f, maxPayload);
   }
   return out;
 }
@@ -83,116 +70,27 @@ export interface H265DepacketizerOptions {
 }
 
 /** RTP packets (in sequence order) → H.265 access units; the same contract as H264Depacketizer. */
-export class H265Depacketizer {
-  readonly drops: RtpDropCounters = newDropCounters();
-  private readonly au: NalAccessUnitAssembler;
-  private readonly frag = new FragmentBuffer();
-  private readonly payloadType: number | undefined;
-
+export class H265Depacketizer extends NalDepacketizer {
   constructor(opts: H265DepacketizerOptions = {}) {
-    this.payloadType = opts.payloadType;
-    this.au = new NalAccessUnitAssembler('h265', opts.clockRate ?? 90000, isH265KeyFrame, this.drops);
+    super('h265', opts.clockRate ?? 90000, isH265KeyFrame, opts.payloadType);
   }
 
-  push(pkt: RtpPacket): AvPacket[] {
-    const out: AvPacket[] = [];
-    if (this.payloadType !== undefined && pkt.header.payloadType !== this.payloadType) {
-      this.drops.payloadType++;
-      return out;
-    }
-    const seq = pkt.header.sequenceNumber;
-    const ts = this.au.begin(pkt, out);
-    if (this.frag.active && !this.frag.continues(seq, ts)) {
-      this.drops.fragmentLost++;
-      this.frag.reset();
-    }
-    if (pkt.payload.length === 0) this.drops.empty++;
-    else this.handle(pkt.payload, seq, ts);
-    this.au.end(pkt, out);
-    return out;
-  }
-
-  /** Emit what is pending (end of stream). An unfinished FU is dropped. */
-  flush(): AvPacket[] {
-    const out: AvPacket[] = [];
-    if (this.frag.active) {
-      this.drops.fragmentLost++;
-      this.frag.reset();
-    }
-    this.au.flush(out);
-    return out;
-  }
-
-  private handle(p: Uint8Array, seq: number, ts: number): void {
+  protected handle(p: Uint8Array, seq: number, ts: number): void {
     if (p.length < 2) {
       this.drops.malformed++;
       return;
     }
     const type = (p[0] >> 1) & 0x3f;
-    if (type < H265RtpType.Ap) {
-      this.interruptFragment();
-      this.au.add(p);
-      return;
-    }
-    if (type === H265RtpType.Ap) {
-      this.interruptFragment();
-      const nals: Uint8Array[] = [];
-      let off = 2;
-      while (off < p.length) {
-        if (off + 2 > p.length) {
-          this.drops.malformed++;
-          return;
-        }
-        const size = (p[off] << 8) | p[off + 1];
-        off += 2;
-        if (off + size > p.length) {
-          this.drops.malformed++;
-          return;
-        }
-        if (size > 0) nals.push(p.subarray(off, off + size));
-        off += size;
-      }
-      for (const n of nals) this.au.add(n);
-      return;
-    }
-    if (type === H265RtpType.Fu) {
-      if (p.length < 4) {
-        this.drops.malformed++;
-        return;
-      }
-      const fu = p[2];
-      const data = p.subarray(3);
-      if (fu & 0x80) {
-        this.interruptFragment();
-        const head = Uint8Array.of((p[0] & 0x81) | ((fu & 0x3f) << 1), p[1]);
-        if (fu & 0x40) {
-          const nal = new Uint8Array(2 + data.length);
-          nal.set(head, 0);
-          nal.set(data, 2);
-          this.au.add(nal);
-          return;
-        }
-        this.frag.start(head, data, seq, ts);
-        return;
-      }
-      if (!this.frag.active) {
-        this.drops.fragmentWithoutStart++;
-        return;
-      }
-      if (!this.frag.append(data, seq)) {
-        this.drops.tooLarge++;
-        return;
-      }
-      if (fu & 0x40) this.au.add(this.frag.finish());
-      return;
-    }
-    this.drops.unsupported++; // PACI (50) and the unspecified 51..63
+    if (type < H265RtpType.Ap) this.addSingle(p);
+    else if (type === H265RtpType.Ap) this.addAggregated(p, 2);
+    else if (type === H265RtpType.Fu) {
+      if (p.length < 4) this.drops.malformed++;
+      else this.addFragment(p, p[2], p.subarray(3), seq, ts);
+    } else this.drops.unsupported++; // PACI (50) and the unspecified 51..63
   }
 
-  private interruptFragment(): void {
-    if (this.frag.active) {
-      this.drops.fragmentLost++;
-      this.frag.reset();
-    }
+  /** F, LayerId and TID of the PayloadHdr, type of the FU header. */
+  protected fuNalHeader(p: Uint8Array, fu: number): Uint8Array {
+    return Uint8Array.of((p[0] & 0x81) | ((fu & 0x3f) << 1), p[1]);
   }
 }

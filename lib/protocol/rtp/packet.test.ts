@@ -11,7 +11,7 @@ import {
   seqAfter,
 } from './packet.ts';
 import type { RtpHeader } from './packet.ts';
-import { hex, hostileInputs, outcome, toHex } from './_testing.ts';
+import { fromHex, hostileInputs, outcome, toHex } from '../../core/testing.ts';
 
 const vectors: [string, string, RtpHeader, string][] = [
   [
@@ -36,7 +36,7 @@ const vectors: [string, string, RtpHeader, string][] = [
       timestamp: 0xdeadbeef,
       ssrc: 0x01020304,
       csrcs: [0x11111111, 0x22222222],
-      extension: { profile: 0xbede, data: hex('10aa0000') },
+      extension: { profile: 0xbede, data: fromHex('10aa0000') },
       paddingSize: 3,
     },
     '010203',
@@ -44,28 +44,28 @@ const vectors: [string, string, RtpHeader, string][] = [
   [
     'empty extension and padding only (payload empty)',
     'b000 0000 00000000 00000000 abcd0000 00000004',
-    { marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 0, extension: { profile: 0xabcd, data: hex('') }, paddingSize: 4 },
+    { marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 0, extension: { profile: 0xabcd, data: fromHex('') }, paddingSize: 4 },
     '',
   ],
 ];
 
 describe('RTP packet (RFC 3550 §5.1)', () => {
   test.each(vectors)('%s: decode and encode byte for byte', (_n, bytes, header, payload) => {
-    const buf = hex(bytes);
+    const buf = fromHex(bytes);
     const p = decodeRtpPacket(buf);
     expect(p.header).toEqual(header);
     expect(toHex(p.payload)).toBe(payload);
     expect(p.payload.buffer).toBe(buf.buffer); // a view, not a copy
-    expect(toHex(encodeRtpPacket(header, hex(payload)))).toBe(toHex(buf));
+    expect(toHex(encodeRtpPacket(header, fromHex(payload)))).toBe(toHex(buf));
     expect(rtpPacketSize(header, p.payload.length)).toBe(buf.length);
   });
 
   test('encodeRtpPacketInto writes at an offset and returns its size', () => {
     const [, bytes, header, payload] = vectors[2];
-    const out = new Uint8Array(3 + hex(bytes).length).fill(0xee);
-    expect(encodeRtpPacketInto(header, hex(payload), out, 3)).toBe(hex(bytes).length);
+    const out = new Uint8Array(3 + fromHex(bytes).length).fill(0xee);
+    expect(encodeRtpPacketInto(header, fromHex(payload), out, 3)).toBe(fromHex(bytes).length);
     expect(toHex(out.subarray(0, 3))).toBe('eeeeee');
-    expect(toHex(out.subarray(3))).toBe(toHex(hex(bytes)));
+    expect(toHex(out.subarray(3))).toBe(toHex(fromHex(bytes)));
   });
 
   const bad: [string, string][] = [
@@ -78,19 +78,19 @@ describe('RTP packet (RFC 3550 §5.1)', () => {
     ['padding count larger than the payload', 'a0e0 0001 00000064 12345678 6505'],
   ];
   test.each(bad)('%s → ParseError', (_n, bytes) => {
-    expect(() => decodeRtpPacket(hex(bytes))).toThrow(ParseError);
+    expect(() => decodeRtpPacket(fromHex(bytes))).toThrow(ParseError);
   });
 
   test('encoder refuses fields out of range', () => {
     const h: RtpHeader = { marker: false, payloadType: 96, sequenceNumber: 0, timestamp: 0, ssrc: 0 };
-    expect(() => encodeRtpPacket({ ...h, payloadType: 128 }, hex(''))).toThrow(ParseError);
-    expect(() => encodeRtpPacket({ ...h, csrcs: new Array(16).fill(1) }, hex(''))).toThrow(ParseError);
-    expect(() => encodeRtpPacket({ ...h, extension: { profile: 1, data: hex('010203') } }, hex(''))).toThrow(ParseError);
-    expect(() => encodeRtpPacket({ ...h, paddingSize: 256 }, hex(''))).toThrow(ParseError);
+    expect(() => encodeRtpPacket({ ...h, payloadType: 128 }, fromHex(''))).toThrow(ParseError);
+    expect(() => encodeRtpPacket({ ...h, csrcs: new Array(16).fill(1) }, fromHex(''))).toThrow(ParseError);
+    expect(() => encodeRtpPacket({ ...h, extension: { profile: 1, data: fromHex('010203') } }, fromHex(''))).toThrow(ParseError);
+    expect(() => encodeRtpPacket({ ...h, paddingSize: 256 }, fromHex(''))).toThrow(ParseError);
   });
 
   test('every truncation, random buffer and mutation: ParseError or a packet that re-encodes exactly', () => {
-    const inputs = hostileInputs(vectors.map(([, b]) => hex(b)), 7);
+    const inputs = hostileInputs(vectors.map(([, b]) => fromHex(b)), 7);
     let ok = 0;
     let rejected = 0;
     for (const buf of inputs) {

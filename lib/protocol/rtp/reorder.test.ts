@@ -2,9 +2,10 @@ import { describe, expect, test } from 'bun:test';
 import { LalError } from '../../core/errors.ts';
 import { RtpReorderBuffer, DEFAULT_REORDER_WINDOW, REORDER_RESYNC_AFTER } from './reorder.ts';
 import type { RtpPacket } from './packet.ts';
-import { mulberry32 } from './_testing.ts';
+import { rtpPacket } from './_testing.ts';
+import { mulberry32 } from '../../core/testing.ts';
 
-const pkt = (seq: number): RtpPacket => ({ header: { marker: false, payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: 0, ssrc: 1 }, payload: new Uint8Array(0) });
+const pkt = (seq: number): RtpPacket => rtpPacket(96, seq, 0, false, new Uint8Array(0));
 const seqs = (ps: RtpPacket[]) => ps.map((p) => p.header.sequenceNumber);
 
 function feed(buf: RtpReorderBuffer, input: number[]): number[] {

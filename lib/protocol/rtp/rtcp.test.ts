@@ -3,7 +3,8 @@ import { ParseError } from '../../core/errors.ts';
 import { decodeRtcpPackets, encodeRtcpPackets, encodeRtcpPacketInto, rtcpPacketSize, RtcpPacketType, RtpReceptionStats } from './rtcp.ts';
 import type { RtcpPacket } from './rtcp.ts';
 import { ntpFromUnixMs, ntpMiddle32, ntpShortFromMs, unixMsFromNtp, NTP_UNIX_OFFSET_SECONDS } from './ntp.ts';
-import { FFMPEG_H264_AAC_CAPTURE, FFMPEG_H265_PCMA_CAPTURE, hex, hostileInputs, outcome, toHex } from './_testing.ts';
+import { FFMPEG_H264_AAC_CAPTURE, FFMPEG_H265_PCMA_CAPTURE } from './_testing.ts';
+import { fromHex, hostileInputs, outcome, toHex } from '../../core/testing.ts';
 
 const SR =
   '81c8000c 11223344 e8c8a7a8 80000000 00015f90 00000064 00002710' + // header, SSRC, NTP, RTP ts, packets, octets
@@ -33,22 +34,22 @@ const vectors: [string, string, RtcpPacket[]][] = [
   ],
   ['RR with padding', 'a0c90002 00000001 00000004', [{ kind: 'rr', ssrc: 1, reports: [], paddingSize: 4 }]],
   ['SR with a profile-specific extension', '80c80007 00000001 00000000 00000000 00000000 00000000 00000000 cafebabe', [
-    { kind: 'sr', ssrc: 1, ntp: { seconds: 0, fraction: 0 }, rtpTimestamp: 0, packetCount: 0, octetCount: 0, reports: [], extension: hex('cafebabe') },
+    { kind: 'sr', ssrc: 1, ntp: { seconds: 0, fraction: 0 }, rtpTimestamp: 0, packetCount: 0, octetCount: 0, reports: [], extension: fromHex('cafebabe') },
   ]],
   [
     'compound SR + SDES + BYE (other types kept raw)',
     SR + SDES + BYE,
     [
       SR_DECODED,
-      { kind: 'other', packetType: RtcpPacketType.SourceDescription, count: 1, body: hex('11223344 01056c616c3031 00') },
-      { kind: 'other', packetType: RtcpPacketType.Goodbye, count: 1, body: hex('11223344') },
+      { kind: 'other', packetType: RtcpPacketType.SourceDescription, count: 1, body: fromHex('11223344 01056c616c3031 00') },
+      { kind: 'other', packetType: RtcpPacketType.Goodbye, count: 1, body: fromHex('11223344') },
     ],
   ],
 ];
 
 describe('RTCP (RFC 3550 §6.4)', () => {
   test.each(vectors)('%s: decode and encode byte for byte', (_n, bytes, packets) => {
-    const buf = hex(bytes);
+    const buf = fromHex(bytes);
     expect(decodeRtcpPackets(buf)).toEqual(packets);
     expect(toHex(encodeRtcpPackets(packets))).toBe(toHex(buf));
     expect(packets.reduce((n, p) => n + rtcpPacketSize(p), 0)).toBe(buf.length);
@@ -58,7 +59,7 @@ describe('RTCP (RFC 3550 §6.4)', () => {
     let n = 0;
     for (const cap of [FFMPEG_H264_AAC_CAPTURE, FFMPEG_H265_PCMA_CAPTURE]) {
       for (const f of cap.frames) {
-        const b = hex(f);
+        const b = fromHex(f);
         if (b[1] % 2 === 0) continue; // RTP channel
         const body = b.subarray(4);
         const [sr, ...rest] = decodeRtcpPackets(body);
@@ -85,7 +86,7 @@ describe('RTCP (RFC 3550 §6.4)', () => {
     const [rr] = decodeRtcpPackets(encodeRtcpPackets([{ kind: 'rr', ssrc: 2, reports: [block] }]));
     expect(rr.kind === 'rr' && rr.reports[0]).toMatchObject({ fractionLost: 255, packetsLost: -0x800000 });
     expect(() => encodeRtcpPackets([{ kind: 'rr', ssrc: 2, reports: new Array(32).fill(block) }])).toThrow(ParseError);
-    expect(() => encodeRtcpPackets([{ kind: 'other', packetType: 204, count: 0, body: hex('010203') }])).toThrow(ParseError);
+    expect(() => encodeRtcpPackets([{ kind: 'other', packetType: 204, count: 0, body: fromHex('010203') }])).toThrow(ParseError);
   });
 
   const bad: [string, string][] = [
@@ -98,13 +99,13 @@ describe('RTCP (RFC 3550 §6.4)', () => {
     ['padding larger than the packet', 'a0c90001 000000ff'],
   ];
   test.each(bad)('%s → ParseError', (_n, bytes) => {
-    expect(() => decodeRtcpPackets(hex(bytes))).toThrow(ParseError);
+    expect(() => decodeRtcpPackets(fromHex(bytes))).toThrow(ParseError);
   });
 
   test('hostile input: ParseError only; whatever decodes re-encodes to the same bytes', () => {
     let ok = 0;
     let rejected = 0;
-    for (const buf of hostileInputs(vectors.map(([, b]) => hex(b)), 11)) {
+    for (const buf of hostileInputs(vectors.map(([, b]) => fromHex(b)), 11)) {
       const r = outcome(() => {
         const ps = decodeRtcpPackets(buf);
         const again = decodeRtcpPackets(encodeRtcpPackets(ps));

@@ -4,7 +4,7 @@ import { SimpleDepacketizer, simplePayload } from './simple.ts';
 import type { SimpleRtpCodec } from './simple.ts';
 import { decodeRtpPacket } from './packet.ts';
 import { RtpPacketizer } from './packetizer.ts';
-import { mulberry32, randomBytes, toHex } from './_testing.ts';
+import { mulberry32, randomBytes, toHex } from '../../core/testing.ts';
 
 const cases: [SimpleRtpCodec, number, number, number][] = [
   // codec, payload type, clock, frame bytes

@@ -7,50 +7,11 @@ import { RtspMessageReader, encodeRtspResponse, type RtspRequest } from './messa
 import { encodeInterleaved } from './interleaved.ts';
 import { RtspClientConn, RTCP_NAT_PROBE, RTP_NAT_PROBE, type RtspClientConnOptions, type RtspClientSetup } from './client-conn.ts';
 import { RtspServerConn, type RtspDescribeResult, type RtspServerConnOptions, type RtspServerSetup } from './server-conn.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-const tick = () => new Promise<void>((r) => setTimeout(r, 0));
+import { mulberry32, PipeSink, randomBytes, randomPieces, sleep, tick, toHex, utf8Decode, utf8Encode } from '../../core/testing.ts';
+import { concat } from '../../core/bytes.ts';
 
 const URL = 'rtsp://127.0.0.1:5544/live/test110';
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=No Name\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\nm=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/44100/2\r\na=control:streamid=1\r\n';
-
-/** A sink whose bytes are carried to the other side by `pump`. */
-class PipeSink implements ByteSink {
-  queue: Uint8Array[] = [];
-  bytesWritten = 0;
-  pendingBytes = 0;
-  lastProgressAt = 0;
-  closed = false;
-  write(buf: Uint8Array): boolean {
-    if (this.closed) return false;
-    this.queue.push(buf);
-    this.bytesWritten += buf.length;
-    return true;
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
 
 interface ClientRec {
   sdp: string[];
@@ -120,18 +81,12 @@ function makeServer(sink: ByteSink, opts: Partial<RtspServerConnOptions> & { hol
 async function pump(cs: PipeSink, client: RtspClientConn, ss: PipeSink, server: RtspServerConn, srec: ServerRec, seed: number) {
   const rnd = mulberry32(seed);
   const deliver = (data: Uint8Array, feed: (b: Uint8Array) => void) => {
-    let o = 0;
-    while (o < data.length) {
-      const n = 1 + Math.floor(rnd() * Math.min(64, data.length - o));
-      feed(data.subarray(o, o + n));
-      o += n;
-    }
+    for (const piece of randomPieces(data, rnd, 64, true)) feed(piece);
   };
   for (let idle = 0; idle < 3; ) {
     let moved = false;
-    if (cs.queue.length > 0) {
-      const data = cat(...cs.queue.splice(0));
-      deliver(data, (b) => {
+    if (cs.chunks.length > 0) {
+      deliver(cs.drain(), (b) => {
         try {
           server.feed(b);
         } catch (e) {
@@ -140,14 +95,14 @@ async function pump(cs: PipeSink, client: RtspClientConn, ss: PipeSink, server: 
       });
       moved = true;
     }
-    if (ss.queue.length > 0) {
-      deliver(cat(...ss.queue.splice(0)), (b) => client.feed(b));
+    if (ss.chunks.length > 0) {
+      deliver(ss.drain(), (b) => client.feed(b));
       moved = true;
     }
     if (moved) idle = 0;
     else {
       idle++;
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
   }
 }
@@ -266,7 +221,7 @@ function scripted(opts: Partial<RtspClientConnOptions> = {}) {
   const reader = new RtspMessageReader();
   let seen = 0;
   const next = (): RtspRequest[] => {
-    const items = reader.feed(cat(...sink.chunks.slice(seen)));
+    const items = reader.feed(concat(sink.chunks.slice(seen)));
     seen = sink.chunks.length;
     return items.filter((i): i is RtspRequest => i.type === 'request');
   };
@@ -399,7 +354,7 @@ describe('RtspClientConn: requests and status handling (protocols.md §7.2, Q-RT
     const [ann] = next();
     expect(ann.method).toBe('ANNOUNCE');
     expect(ann.headers.get('Content-Type')).toBe('application/sdp');
-    expect(new TextDecoder().decode(ann.body)).toBe(SDP);
+    expect(utf8Decode(ann.body)).toBe(SDP);
     answer(ann, 200);
     const [r] = next();
     expect(r.headers.get('Transport')).toBe('RTP/AVP/UDP;unicast;client_port=30000-30001;mode=record');
@@ -451,10 +406,10 @@ describe('RtspClientConn: requests and status handling (protocols.md §7.2, Q-RT
     const { conn, sink } = scripted();
     conn.start();
     const before = sink.chunks.length;
-    conn.feed(enc('OPTIONS * RTSP/1.0\r\nCSeq: 9\r\n\r\n'));
-    expect(dec(sink.chunks[before])).toBe('RTSP/1.0 200 OK\r\nCSeq: 9\r\n\r\n');
-    conn.feed(enc('REDIRECT rtsp://x/y RTSP/1.0\r\nCSeq: 10\r\n\r\n'));
-    expect(dec(sink.chunks[before + 1])).toBe('RTSP/1.0 501 Not Implemented\r\nCSeq: 10\r\n\r\n');
+    conn.feed(utf8Encode('OPTIONS * RTSP/1.0\r\nCSeq: 9\r\n\r\n'));
+    expect(utf8Decode(sink.chunks[before])).toBe('RTSP/1.0 200 OK\r\nCSeq: 9\r\n\r\n');
+    conn.feed(utf8Encode('REDIRECT rtsp://x/y RTSP/1.0\r\nCSeq: 10\r\n\r\n'));
+    expect(utf8Decode(sink.chunks[before + 1])).toBe('RTSP/1.0 501 Not Implemented\r\nCSeq: 10\r\n\r\n');
   });
 
   test('interleaved data is passed on', () => {
@@ -497,8 +452,8 @@ describe('RtspClientConn: requests and status handling (protocols.md §7.2, Q-RT
   });
 
   test('NAT probes are the documented bytes', () => {
-    expect(Buffer.from(RTP_NAT_PROBE).toString('hex')).toBe('800000000000000000000000');
-    expect(Buffer.from(RTCP_NAT_PROBE).toString('hex')).toBe('80c9000100000000');
+    expect(toHex(RTP_NAT_PROBE)).toBe('800000000000000000000000');
+    expect(toHex(RTCP_NAT_PROBE)).toBe('80c9000100000000');
   });
 
   test('hostile server bytes: never throws, errors only through onError as LalError', () => {
@@ -506,10 +461,9 @@ describe('RtspClientConn: requests and status handling (protocols.md §7.2, Q-RT
     for (let i = 0; i < 200; i++) {
       const { conn, rec } = scripted();
       conn.start();
-      const b = new Uint8Array(Math.floor(rnd() * 300));
-      for (let j = 0; j < b.length; j++) b[j] = Math.floor(rnd() * 256);
-      const prefix = i % 2 === 0 ? enc('RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: GET_PARAMETER\r\n\r\n') : new Uint8Array(0);
-      conn.feed(cat(prefix, b));
+      const b = randomBytes(rnd, Math.floor(rnd() * 300));
+      const prefix = i % 2 === 0 ? utf8Encode('RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: GET_PARAMETER\r\n\r\n') : new Uint8Array(0);
+      conn.feed(concat([prefix, b]));
       expect(rec.errors.length).toBeLessThanOrEqual(1);
       for (const e of rec.errors) expect(e).toBeInstanceOf(LalError);
     }

@@ -30,7 +30,7 @@ import { LAL_VERSION } from '../../core/version.ts';
 import { RtspMessageReader, encodeRtspRequest, encodeRtspResponse, rtspBodyText, type RtspHeaderList, type RtspRequest, type RtspResponse } from './message.ts';
 import { encodeInterleavedHeader } from './interleaved.ts';
 import { pickRtspAuthChallenge, rtspAuthorization, type RtspAuthChallenge } from './auth.ts';
-import { parseRtspTransport } from './transport.ts';
+import { parseRtspTransport, type RtspSetupTrack, type RtspTcpSetup } from './transport.ts';
 import { parseRtspUrl, rtspTrackUrl, type RtspUrl } from './url.ts';
 import type { RtspDescribeResult, RtspTracks } from './server-conn.ts';
 
@@ -44,18 +44,15 @@ export const RTCP_NAT_PROBE: Uint8Array = Uint8Array.from([0x80, 0xc9, 0x00, 0x0
 const MAX_KEEPALIVES_TRACKED = 8;
 
 export type RtspClientSetup =
-  | { trackIndex: number; control: string; uri: string; transport: 'tcp'; rtpChannel: number; rtcpChannel: number }
-  | {
-      trackIndex: number;
-      control: string;
-      uri: string;
+  | RtspTcpSetup
+  | (RtspSetupTrack & {
       transport: 'udp';
       clientRtpPort: number;
       clientRtcpPort: number;
       /** Absent when a pull's server did not say (tolerated). */
       serverRtpPort?: number;
       serverRtcpPort?: number;
-    };
+    });
 
 export interface RtspClientHandler {
   /** Pull: the DESCRIBE answer. Return the track controls to SETUP, in order (video, then audio). */

@@ -10,8 +10,7 @@ import {
   encodeWsInterleavedHeader,
 } from './interleaved.ts';
 import { RtspMessageReader } from './message.ts';
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+import { toHex } from '../../core/testing.ts';
 
 describe('interleaved framing', () => {
   test.each([
@@ -19,13 +18,13 @@ describe('interleaved framing', () => {
     [1, 12, '2401000c'],
     [255, 65535, '24ffffff'],
   ])('header channel %d len %d', (ch, len, want) => {
-    expect(hex(encodeInterleavedHeader(ch, len))).toBe(want);
+    expect(toHex(encodeInterleavedHeader(ch, len))).toBe(want);
   });
 
   test('encodeInterleavedInto writes at an offset and returns the size', () => {
     const out = new Uint8Array(10).fill(0xee);
     expect(encodeInterleavedInto(3, Uint8Array.from([1, 2, 3]), out, 2)).toBe(7);
-    expect(hex(out)).toBe('eeee240300030102' + '03ee');
+    expect(toHex(out)).toBe('eeee240300030102' + '03ee');
     expect(() => encodeInterleavedInto(3, new Uint8Array(5), out, 2)).toThrow(LalError);
   });
 
@@ -48,11 +47,11 @@ describe('interleaved framing', () => {
     const [f] = new WsFrameReader().feed(Uint8Array.from([...head, ...pkt]).subarray(0, head.length + n));
     expect(f.fin).toBe(true);
     expect(f.opcode).toBe(2);
-    expect(hex(f.payload)).toBe(hex(encodeInterleaved(2, pkt)));
+    expect(toHex(f.payload)).toBe(toHex(encodeInterleaved(2, pkt)));
   });
 
   test('ws header for the largest packet uses the 64-bit length form', () => {
     // 65535 + 4 = 65539 = 0x10003 → 0x82, 127, 8-byte length, then the prefix.
-    expect(hex(encodeWsInterleavedHeader(1, 65535))).toBe('827f0000000000010003' + '2401ffff');
+    expect(toHex(encodeWsInterleavedHeader(1, 65535))).toBe('827f0000000000010003' + '2401ffff');
   });
 });

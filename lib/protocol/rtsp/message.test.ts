@@ -11,70 +11,39 @@ import {
   type RtspItem,
 } from './message.ts';
 import { encodeInterleaved } from './interleaved.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const enc = (s: string) => new TextEncoder().encode(s);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+import { bytewiseCuts, mulberry32, mutateBytes, onlyParseError, randomBytes, splitAt, toHex, utf8Decode, utf8Encode } from '../../core/testing.ts';
+import { concat } from '../../core/bytes.ts';
 
 /** Plain-object form for comparisons (headers as pair lists, bodies as arrays). */
 function plain(items: RtspItem[]): unknown[] {
   return items.map((it) =>
     it.type === 'interleaved'
-      ? { type: it.type, channel: it.channel, payload: Buffer.from(it.payload).toString('hex') }
-      : { ...it, headers: it.headers.entries().map(([n, v]) => [n, v]), body: Buffer.from(it.body).toString('hex') },
+      ? { type: it.type, channel: it.channel, payload: toHex(it.payload) }
+      : { ...it, headers: it.headers.entries().map(([n, v]) => [n, v]), body: toHex(it.body) },
   );
 }
 
 function feedSplits(data: Uint8Array, cuts: number[]): RtspItem[] {
   const r = new RtspMessageReader();
   const out: RtspItem[] = [];
-  let prev = 0;
-  for (const c of [...cuts, data.length]) {
-    out.push(...r.feed(data.subarray(prev, c)));
-    prev = c;
-  }
+  for (const piece of splitAt(data, cuts)) out.push(...r.feed(piece));
   expect(r.buffered).toBe(0);
   return out;
 }
 
-function onlyParseError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ParseError)) throw new Error(`unexpected ${String(e)}`);
-  }
-}
-
 const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=lal\r\nm=video 0 RTP/AVP 96\r\na=control:streamid=0\r\n';
 const rtp = (n: number, fill: number) => new Uint8Array(n).fill(fill);
-const STREAM = cat(
-  enc('OPTIONS rtsp://127.0.0.1:5544/live/test110 RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\n'),
-  enc(`ANNOUNCE rtsp://127.0.0.1:5544/live/test110 RTSP/1.0\r\nContent-Type: application/sdp\r\nCSeq: 2\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`),
+const STREAM = concat([
+  utf8Encode('OPTIONS rtsp://127.0.0.1:5544/live/test110 RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\n'),
+  utf8Encode(`ANNOUNCE rtsp://127.0.0.1:5544/live/test110 RTSP/1.0\r\nContent-Type: application/sdp\r\nCSeq: 2\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`),
   encodeInterleaved(0, rtp(1400, 0x24)), // payload full of '$' must not confuse the framing
   encodeInterleaved(1, rtp(28, 0x0d)),
-  enc('\r\n'), // stray CRLF between messages
-  enc('RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: 12345678;timeout=60\r\n\r\n'),
+  utf8Encode('\r\n'), // stray CRLF between messages
+  utf8Encode('RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: 12345678;timeout=60\r\n\r\n'),
   encodeInterleaved(2, new Uint8Array(0)),
-  enc('GET_PARAMETER rtsp://h/live/x RTSP/1.0\nCSeq: 4\nContent-Length: 2\n\nok'), // bare LF
+  utf8Encode('GET_PARAMETER rtsp://h/live/x RTSP/1.0\nCSeq: 4\nContent-Length: 2\n\nok'), // bare LF
   encodeInterleaved(255, rtp(65535, 7)),
-);
+]);
 
 describe('RtspMessageReader', () => {
   const whole = feedSplits(STREAM, []);
@@ -104,7 +73,7 @@ describe('RtspMessageReader', () => {
   });
 
   test('byte by byte gives the same output', () => {
-    const cuts = Array.from({ length: STREAM.length - 1 }, (_, i) => i + 1);
+    const cuts = bytewiseCuts(STREAM.length);
     expect(plain(feedSplits(STREAM, cuts))).toEqual(plain(whole));
   });
 
@@ -128,7 +97,7 @@ describe('RtspMessageReader', () => {
 
   test('headers: folding, repeated names, whitespace, empty values', () => {
     const [m] = new RtspMessageReader().feed(
-      enc('RTSP/1.0 401 Unauthorized\r\nCSeq:   7  \r\nWWW-Authenticate: Digest realm="x",\r\n  nonce="y"\r\nWWW-Authenticate: Basic realm="x"\r\nX-Empty:\r\n\r\n'),
+      utf8Encode('RTSP/1.0 401 Unauthorized\r\nCSeq:   7  \r\nWWW-Authenticate: Digest realm="x",\r\n  nonce="y"\r\nWWW-Authenticate: Basic realm="x"\r\nX-Empty:\r\n\r\n'),
     );
     if (m.type !== 'response') throw new Error('type');
     expect(m.status).toBe(401);
@@ -141,14 +110,14 @@ describe('RtspMessageReader', () => {
   });
 
   test('status line without reason phrase', () => {
-    const [m] = new RtspMessageReader().feed(enc('RTSP/1.0 200\r\nCSeq: 1\r\n\r\n'));
+    const [m] = new RtspMessageReader().feed(utf8Encode('RTSP/1.0 200\r\nCSeq: 1\r\n\r\n'));
     expect(m.type === 'response' && m.status === 200 && m.reason === '').toBe(true);
   });
 
   test('waits for the body', () => {
     const r = new RtspMessageReader();
-    expect(r.feed(enc('SET_PARAMETER rtsp://h/a RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 5\r\n\r\nab'))).toEqual([]);
-    const [m] = r.feed(enc('cde'));
+    expect(r.feed(utf8Encode('SET_PARAMETER rtsp://h/a RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 5\r\n\r\nab'))).toEqual([]);
+    const [m] = r.feed(utf8Encode('cde'));
     expect(m.type === 'request' && rtspBodyText(m)).toBe('abcde');
   });
 
@@ -168,11 +137,11 @@ describe('RtspMessageReader', () => {
     ['bare CR in a header', 'OPTIONS * RTSP/1.0\r\nCSeq: 1\rX: y\r\n\r\n'],
   ];
   test.each(malformed)('malformed: %s → ParseError', (_name, text) => {
-    expect(() => new RtspMessageReader().feed(enc(text))).toThrow(ParseError);
+    expect(() => new RtspMessageReader().feed(utf8Encode(text))).toThrow(ParseError);
   });
 
   test('a 100 KB header fails as soon as 16 KiB arrived without its end', () => {
-    const big = enc(`DESCRIBE rtsp://h/a RTSP/1.0\r\nX-Pad: ${'a'.repeat(100_000)}\r\n\r\n`);
+    const big = utf8Encode(`DESCRIBE rtsp://h/a RTSP/1.0\r\nX-Pad: ${'a'.repeat(100_000)}\r\n\r\n`);
     const r = new RtspMessageReader();
     let fed = 0;
     let err: unknown;
@@ -195,7 +164,7 @@ describe('RtspMessageReader', () => {
 
   test('a 16 KiB header byte by byte stays fast', () => {
     const r = new RtspMessageReader();
-    const big = enc(`OPTIONS * RTSP/1.0\r\nX-Pad: ${'a'.repeat(MAX_RTSP_HEADER_BYTES - 40)}\r\n\r\n`);
+    const big = utf8Encode(`OPTIONS * RTSP/1.0\r\nX-Pad: ${'a'.repeat(MAX_RTSP_HEADER_BYTES - 40)}\r\n\r\n`);
     const t0 = performance.now();
     const out: RtspItem[] = [];
     for (let i = 0; i < big.length; i++) out.push(...r.feed(big.subarray(i, i + 1)));
@@ -213,10 +182,9 @@ describe('RtspMessageReader', () => {
     const rnd = mulberry32(7);
     for (let i = 0; i < 200; i++) {
       const len = Math.floor(rnd() * 300);
-      const b = new Uint8Array(len);
-      for (let j = 0; j < len; j++) b[j] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, len);
       // Half start from a plausible request so the header paths get exercised too.
-      const data = i % 2 === 0 ? b : cat(enc('SETUP rtsp://h/a RTSP/1.0\r\n'), b);
+      const data = i % 2 === 0 ? b : concat([utf8Encode('SETUP rtsp://h/a RTSP/1.0\r\n'), b]);
       onlyParseError(() => {
         const r = new RtspMessageReader();
         r.feed(data.subarray(0, len >> 1));
@@ -228,8 +196,7 @@ describe('RtspMessageReader', () => {
   test('mutated valid streams throw only ParseError', () => {
     const rnd = mulberry32(99);
     for (let i = 0; i < 200; i++) {
-      const b = STREAM.slice(0, 2000);
-      for (let k = 0; k < 4; k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      const b = mutateBytes(rnd, STREAM.slice(0, 2000), 4);
       onlyParseError(() => new RtspMessageReader().feed(b));
     }
   });
@@ -238,14 +205,14 @@ describe('RtspMessageReader', () => {
 describe('encoders', () => {
   test('response: exact bytes, Content-Length appended for a body', () => {
     const b = encodeRtspResponse({ status: 200, headers: [['CSeq', '3'], ['Content-Type', 'application/sdp']], body: 'v=0\r\n' });
-    expect(new TextDecoder().decode(b)).toBe('RTSP/1.0 200 OK\r\nCSeq: 3\r\nContent-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n');
-    expect(new TextDecoder().decode(encodeRtspResponse({ status: 461, headers: [['CSeq', '1']] }))).toBe('RTSP/1.0 461 Unsupported Transport\r\nCSeq: 1\r\n\r\n');
+    expect(utf8Decode(b)).toBe('RTSP/1.0 200 OK\r\nCSeq: 3\r\nContent-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n');
+    expect(utf8Decode(encodeRtspResponse({ status: 461, headers: [['CSeq', '1']] }))).toBe('RTSP/1.0 461 Unsupported Transport\r\nCSeq: 1\r\n\r\n');
   });
 
   test('Content-Length given explicitly is not repeated; bytes counted in UTF-8', () => {
-    const t = new TextDecoder().decode(encodeRtspResponse({ status: 200, headers: [['Content-Length', '3']], body: 'é!' }));
+    const t = utf8Decode(encodeRtspResponse({ status: 200, headers: [['Content-Length', '3']], body: 'é!' }));
     expect(t).toBe('RTSP/1.0 200 OK\r\nContent-Length: 3\r\n\r\né!');
-    const auto = new TextDecoder().decode(encodeRtspRequest({ method: 'ANNOUNCE', uri: 'rtsp://h/a', headers: [], body: 'é' }));
+    const auto = utf8Decode(encodeRtspRequest({ method: 'ANNOUNCE', uri: 'rtsp://h/a', headers: [], body: 'é' }));
     expect(auto).toBe('ANNOUNCE rtsp://h/a RTSP/1.0\r\nContent-Length: 2\r\n\r\né');
   });
 

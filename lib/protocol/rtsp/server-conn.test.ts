@@ -15,29 +15,8 @@ import {
   type RtspStreamInfo,
   type RtspTracks,
 } from './server-conn.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-const tick = () => new Promise<void>((r) => setTimeout(r, 0));
+import { bytewiseCuts, mulberry32, onlyParseOrProtocolError, randomBytes, splitAt, tick, utf8Decode, utf8Encode } from '../../core/testing.ts';
+import { concat } from '../../core/bytes.ts';
 
 const DATE = 'Mon, 02 Jan 2006 15:04:05 MST';
 const URL = 'rtsp://127.0.0.1:5544/live/test110';
@@ -46,7 +25,7 @@ const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=No Name\r\nt=0 0\r\nm=video 0 
 const CONTROLS = ['streamid=1', 'streamid=0'];
 
 const req = (method: string, uri: string, cseq: number | string | undefined, headers: string[] = [], body = '') =>
-  enc(`${method} ${uri} RTSP/1.0\r\n${cseq === undefined ? '' : `CSeq: ${cseq}\r\n`}${headers.map((h) => `${h}\r\n`).join('')}${body ? `Content-Length: ${enc(body).length}\r\n` : ''}\r\n${body}`);
+  utf8Encode(`${method} ${uri} RTSP/1.0\r\n${cseq === undefined ? '' : `CSeq: ${cseq}\r\n`}${headers.map((h) => `${h}\r\n`).join('')}${body ? `Content-Length: ${utf8Encode(body).length}\r\n` : ''}\r\n${body}`);
 
 interface Calls {
   announce: (RtspStreamInfo & { sdpText: string })[];
@@ -82,7 +61,7 @@ function setup(opts: Partial<RtspServerConnOptions> & { describe?: () => RtspDes
   });
   let seen = 0;
   const out = (): string => {
-    const s = sink.chunks.slice(seen).map(dec).join('');
+    const s = sink.chunks.slice(seen).map(utf8Decode).join('');
     seen = sink.chunks.length;
     return s;
   };
@@ -128,7 +107,7 @@ describe('RtspServerConn: exact responses (protocols.md §3.2)', () => {
     expect(conn.state).toBe('playing');
     conn.feed(encodeInterleaved(1, Uint8Array.from([0x80, 0xc9, 0, 1, 0, 0, 0, 1]))); // player RTCP RR
     expect(calls.interleaved).toEqual([[1, [0x80, 0xc9, 0, 1, 0, 0, 0, 1]]]);
-    conn.feed(cat(req('TEARDOWN', URL, 6), req('OPTIONS', URL, 7)));
+    conn.feed(concat([req('TEARDOWN', URL, 6), req('OPTIONS', URL, 7)]));
     expect(out()).toBe('RTSP/1.0 200 OK\r\nCSeq: 6\r\n\r\n'); // nothing after TEARDOWN
     expect(calls.teardown).toBe(1);
     expect(conn.state).toBe('closed');
@@ -163,7 +142,7 @@ describe('RtspServerConn: exact responses (protocols.md §3.2)', () => {
     expect(out()).toBe(`RTSP/1.0 200 OK\r\nCSeq: 3\r\nDate: ${DATE}\r\nSession: 191201771\r\nTransport: RTP/AVP/UDP;unicast;client_port=30002-30003;server_port=40000-40001;mode=record\r\n\r\n`);
     conn.feed(req('SETUP', `${URL}/streamid=1`, 4, ['Transport: RTP/AVP/TCP;unicast;interleaved=2-3;mode=record']));
     expect(out()).toBe(`RTSP/1.0 200 OK\r\nCSeq: 4\r\nDate: ${DATE}\r\nSession: 191201771\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3;mode=record\r\n\r\n`);
-    conn.feed(cat(req('RECORD', URL, 5, ['Range: npt=0.000-', 'Session: 191201771']), encodeInterleaved(2, Uint8Array.from([1, 2, 3]))));
+    conn.feed(concat([req('RECORD', URL, 5, ['Range: npt=0.000-', 'Session: 191201771']), encodeInterleaved(2, Uint8Array.from([1, 2, 3]))]));
     expect(out()).toBe('RTSP/1.0 200 OK\r\nCSeq: 5\r\nSession: 191201771\r\n\r\n');
     expect(calls.record).toEqual([sink.bytesWritten]);
     expect(calls.interleaved).toEqual([[2, [1, 2, 3]]]);
@@ -221,7 +200,7 @@ describe('RtspServerConn: held DESCRIBE (behaviour.md §5.5)', () => {
   test('answered only when the handler resolves; pipelined requests wait behind it', async () => {
     let resolve!: (v: RtspDescribeResult | undefined) => void;
     const { conn, out, calls } = setup({ describe: () => new Promise((r) => (resolve = r)) });
-    conn.feed(cat(req('OPTIONS', URL, 1), req('DESCRIBE', URL, 2)));
+    conn.feed(concat([req('OPTIONS', URL, 1), req('DESCRIBE', URL, 2)]));
     expect(out()).toContain('CSeq: 1');
     conn.feed(req('SETUP', `${URL}/streamid=0`, 3, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']));
     await tick();
@@ -258,7 +237,7 @@ describe('RtspServerConn: held DESCRIBE (behaviour.md §5.5)', () => {
 
   test('a queued violation after the answer → onError', async () => {
     const { conn, out, calls } = setup({ describe: () => Promise.resolve({ sdpText: SDP, controls: CONTROLS }) });
-    conn.feed(cat(req('DESCRIBE', URL, 1), req('SETUP', `${URL}/nope`, 2, ['Transport: RTP/AVP/TCP;interleaved=0-1'])));
+    conn.feed(concat([req('DESCRIBE', URL, 1), req('SETUP', `${URL}/nope`, 2, ['Transport: RTP/AVP/TCP;interleaved=0-1'])]));
     await tick();
     expect(out()).toContain('CSeq: 1');
     expect(calls.errors[0]).toBeInstanceOf(ProtocolError);
@@ -279,13 +258,13 @@ describe('RtspServerConn: held DESCRIBE (behaviour.md §5.5)', () => {
   test(`more than ${MAX_QUEUED_WHILE_WAITING} queued items → ProtocolError`, () => {
     const { conn } = setup({ describe: () => new Promise(() => {}) });
     conn.feed(req('DESCRIBE', URL, 1));
-    const flood = cat(...Array.from({ length: MAX_QUEUED_WHILE_WAITING + 1 }, () => encodeInterleaved(0, new Uint8Array(4))));
+    const flood = concat([...Array.from({ length: MAX_QUEUED_WHILE_WAITING + 1 }, () => encodeInterleaved(0, new Uint8Array(4)))]);
     expect(() => conn.feed(flood)).toThrow(ProtocolError);
   });
 
   test('async ANNOUNCE is answered when it resolves', async () => {
     const { conn, out } = setup({ announce: () => Promise.resolve({ controls: ['trackID=1'] }) });
-    conn.feed(cat(req('ANNOUNCE', URL, 1, [], SDP), req('SETUP', `${URL}/trackID=1`, 2, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record'])));
+    conn.feed(concat([req('ANNOUNCE', URL, 1, [], SDP), req('SETUP', `${URL}/trackID=1`, 2, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record'])]));
     expect(out()).toBe('');
     await tick();
     const t = out();
@@ -302,16 +281,16 @@ describe('RtspServerConn: violations close without a response', () => {
     ['SETUP before DESCRIBE', req('SETUP', `${URL}/streamid=0`, 1, [TCP01]), ProtocolError, 0],
     ['PLAY before DESCRIBE', req('PLAY', URL, 1), ProtocolError, 0],
     ['RECORD before ANNOUNCE', req('RECORD', URL, 1), ProtocolError, 0],
-    ['SETUP for an unknown control', cat(D, req('SETUP', `${URL}/streamid=7`, 2, [TCP01])), ProtocolError, 1],
-    ['SETUP without Transport', cat(D, req('SETUP', `${URL}/streamid=0`, 2)), ProtocolError, 1],
-    ['SETUP multicast only', cat(D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP;multicast;client_port=1-2'])), ProtocolError, 1],
-    ['SETUP UDP without client_port', cat(D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP;unicast'])), ProtocolError, 1],
-    ['SETUP malformed Transport', cat(D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP/TCP;interleaved=x'])), ParseError, 1],
-    ['PLAY by a publisher', cat(req('ANNOUNCE', URL, 1, [], SDP), req('PLAY', URL, 2)), ProtocolError, 1],
-    ['second DESCRIBE', cat(D, req('DESCRIBE', URL, 2)), ProtocolError, 1],
+    ['SETUP for an unknown control', concat([D, req('SETUP', `${URL}/streamid=7`, 2, [TCP01])]), ProtocolError, 1],
+    ['SETUP without Transport', concat([D, req('SETUP', `${URL}/streamid=0`, 2)]), ProtocolError, 1],
+    ['SETUP multicast only', concat([D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP;multicast;client_port=1-2'])]), ProtocolError, 1],
+    ['SETUP UDP without client_port', concat([D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP;unicast'])]), ProtocolError, 1],
+    ['SETUP malformed Transport', concat([D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP/TCP;interleaved=x'])]), ParseError, 1],
+    ['PLAY by a publisher', concat([req('ANNOUNCE', URL, 1, [], SDP), req('PLAY', URL, 2)]), ProtocolError, 1],
+    ['second DESCRIBE', concat([D, req('DESCRIBE', URL, 2)]), ProtocolError, 1],
     ['DESCRIBE of a non-rtsp URI', req('DESCRIBE', 'http://h/live/x', 1), ParseError, 0],
     ['ANNOUNCE without host', req('ANNOUNCE', 'rtsp:///x', 1, [], SDP), ParseError, 0],
-    ['malformed request', enc('DESCRIBE\r\n\r\n'), ParseError, 0],
+    ['malformed request', utf8Encode('DESCRIBE\r\n\r\n'), ParseError, 0],
   ];
   test.each(cases)('%s', (_name, bytes, type, answered) => {
     const { conn, out } = setup();
@@ -397,10 +376,10 @@ describe('RtspServerConn: authentication (protocols.md §3.5)', () => {
 
 describe('RtspServerConn: RTSP over WebSocket (protocols.md §3.7, Q-RTSP-5 FIX)', () => {
   function wsPayloads(chunks: Uint8Array[]): string[] {
-    return new WsFrameReader().feed(cat(...chunks)).map((f) => {
+    return new WsFrameReader().feed(concat(chunks)).map((f) => {
       expect(f.opcode).toBe(2);
       expect(f.fin).toBe(true);
-      return dec(f.payload);
+      return utf8Decode(f.payload);
     });
   }
 
@@ -424,7 +403,7 @@ describe('RtspServerConn: RTSP over WebSocket (protocols.md §3.7, Q-RTSP-5 FIX)
     expect(conn.sendInterleaved(0, pkt)).toBe(true);
     expect(sink.chunks.length).toBe(before + 2);
     expect(sink.chunks[before + 1]).toBe(pkt);
-    const [f] = new WsFrameReader().feed(cat(sink.chunks[before], pkt));
+    const [f] = new WsFrameReader().feed(concat([sink.chunks[before], pkt]));
     expect(Array.from(f.payload)).toEqual(Array.from(encodeInterleaved(0, pkt)));
   });
 });
@@ -440,7 +419,7 @@ describe('RtspServerConn: sendInterleaved over TCP', () => {
 });
 
 describe('RtspServerConn: boundary independence and hostile input', () => {
-  const SCRIPT = cat(
+  const SCRIPT = concat([
     req('OPTIONS', URL, 1),
     req('ANNOUNCE', URL, 2, ['Content-Type: application/sdp'], SDP),
     req('SETUP', `${URL}/streamid=0`, 3, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record']),
@@ -449,15 +428,11 @@ describe('RtspServerConn: boundary independence and hostile input', () => {
     ...Array.from({ length: 20 }, (_, i) => encodeInterleaved(i % 4, new Uint8Array(50 + i * 37).fill(i))),
     req('GET_PARAMETER', URL, 6),
     req('TEARDOWN', URL, 7),
-  );
+  ]);
 
   function run(cuts: number[]) {
     const s = setup();
-    let prev = 0;
-    for (const c of [...cuts, SCRIPT.length]) {
-      s.conn.feed(SCRIPT.subarray(prev, c));
-      prev = c;
-    }
+    for (const piece of splitAt(SCRIPT, cuts)) s.conn.feed(piece);
     return { out: s.out(), calls: s.calls };
   }
 
@@ -466,7 +441,7 @@ describe('RtspServerConn: boundary independence and hostile input', () => {
     expect(whole.calls.interleaved.length).toBe(20);
     expect(whole.calls.teardown).toBe(1);
     expect(whole.out.match(/RTSP\/1\.0 200 OK/g)?.length).toBe(7);
-    const bytewise = run(Array.from({ length: SCRIPT.length - 1 }, (_, i) => i + 1));
+    const bytewise = run(bytewiseCuts(SCRIPT.length));
     expect(bytewise.out).toBe(whole.out);
     expect(bytewise.calls).toEqual(whole.calls);
     const rnd = mulberry32(11);
@@ -479,27 +454,18 @@ describe('RtspServerConn: boundary independence and hostile input', () => {
     }
   });
 
-  function onlyLal(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      if (!(e instanceof ParseError) && !(e instanceof ProtocolError)) throw new Error(`unexpected ${String(e)}`);
-    }
-  }
-
   test('200 random buffers and 200 mutated scripts: only ParseError/ProtocolError', async () => {
     const rnd = mulberry32(5);
     for (let i = 0; i < 200; i++) {
-      const b = new Uint8Array(Math.floor(rnd() * 400));
-      for (let j = 0; j < b.length; j++) b[j] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, Math.floor(rnd() * 400));
       const { conn } = setup();
-      onlyLal(() => conn.feed(i % 3 === 0 ? cat(req('DESCRIBE', URL, 1), b) : b));
+      onlyParseOrProtocolError(() => conn.feed(i % 3 === 0 ? concat([req('DESCRIBE', URL, 1), b]) : b));
     }
     for (let i = 0; i < 200; i++) {
       const b = SCRIPT.slice();
       for (let k = 0; k < 3; k++) b[Math.floor(rnd() * 1200)] = Math.floor(rnd() * 256);
       const s = setup({ auth: i % 2 === 0 ? { method: RtspAuthMethod.Digest, username: 'a', password: 'b' } : undefined });
-      onlyLal(() => s.conn.feed(b));
+      onlyParseOrProtocolError(() => s.conn.feed(b));
       await Promise.resolve();
       for (const e of s.calls.errors) expect(e).toBeInstanceOf(LalError);
     }

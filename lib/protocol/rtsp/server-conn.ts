@@ -45,7 +45,7 @@ import { encodeWsFrame, WsOpcode } from '../http/ws.ts';
 import { RtspMessageReader, encodeRtspResponse, rtspBodyText, type RtspHeaderList, type RtspItem, type RtspRequest } from './message.ts';
 import { encodeInterleavedHeader, encodeWsInterleavedHeader } from './interleaved.ts';
 import { RtspServerAuth, type RtspAuthMethodValue } from './auth.ts';
-import { formatRtspTransport, parseRtspTransport } from './transport.ts';
+import { formatRtspTransport, parseRtspTransport, type RtspSetupTrack, type RtspTcpSetup } from './transport.ts';
 import { parseRtspUrl } from './url.ts';
 
 /** The session id of every session (quirks.md Q-RTSP-4 KEEP). */
@@ -96,11 +96,8 @@ export interface RtspDescribeResult extends RtspTracks {
 }
 
 export type RtspServerSetup =
-  | { trackIndex: number; control: string; uri: string; transport: 'tcp'; rtpChannel: number; rtcpChannel: number }
-  | {
-      trackIndex: number;
-      control: string;
-      uri: string;
+  | RtspTcpSetup
+  | (RtspSetupTrack & {
       transport: 'udp';
       /** Where to send RTP/RTCP: the control connection's address (protocols.md §3.3). */
       clientIp: string;
@@ -108,7 +105,7 @@ export type RtspServerSetup =
       clientRtcpPort: number;
       serverRtpPort: number;
       serverRtcpPort: number;
-    };
+    });
 
 type Awaitable<T> = T | Promise<T>;
 

@@ -31,6 +31,20 @@ export interface RtspTransport {
   raw: string;
 }
 
+/** One track a SETUP established, as both ends report it: which track, its control and URI. */
+export interface RtspSetupTrack {
+  trackIndex: number;
+  control: string;
+  uri: string;
+}
+
+/** A track set up over the RTSP connection itself (RTP/AVP/TCP, interleaved channels). */
+export interface RtspTcpSetup extends RtspSetupTrack {
+  transport: 'tcp';
+  rtpChannel: number;
+  rtcpChannel: number;
+}
+
 /** Longest Transport header value accepted (a few specs of ~60 bytes each). */
 export const MAX_TRANSPORT_SPECS = 16;
 

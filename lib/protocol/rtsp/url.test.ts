@@ -1,17 +1,7 @@
 import { test, expect, describe } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
 import { parseRtspUrl, rtspTrackUrl } from './url.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../core/testing.ts';
 
 describe('parseRtspUrl (urls.md §4, tests.md TestParseRtspUrl)', () => {
   const cases: [string, { username: string; password: string; host: string; port: number; appName: string; streamName: string; query: string; baseUrl: string }][] = [
