@@ -9,5 +9,6 @@ export const main = defineCommand({
     bench: () => import('./bench.ts').then((m) => m.default),
     push: () => import('./push.ts').then((m) => m.default),
     pull: () => import('./pull.ts').then((m) => m.default),
+    remux: () => import('./remux.ts').then((m) => m.default),
   },
 });

@@ -1,0 +1,120 @@
+#!/usr/bin/env bun
+/**
+ * Remux benchmark (issue #3 target): `lal remux` FLV → TS against `ffmpeg -c copy -f mpegts` on the
+ * same file in the same run, whole-process wall time (start to exit), outputs deleted before
+ * every run, the two tools alternating. Prints MB/s (input bytes / wall time) and the ratio.
+ *
+ *   bun bench/remux.ts [--seconds 30] [--kbps 2000] [--runs 15] [--size 1280x720]
+ * The input is generated once with ffmpeg (testsrc2 + sine, x264 CBR, AAC) in a temp directory.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
+import { TsDemuxer, TsPesToAv } from '../lib/format/mpegts/demuxer.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    kbps: { type: 'string', default: '2000' },
+    runs: { type: 'string', default: '15' },
+    size: { type: 'string', default: '1280x720' },
+  },
+});
+const seconds = Number(values.seconds);
+const kbps = Number(values.kbps);
+const runs = Number(values.runs);
+const root = new URL('..', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'lal-remux-bench-'));
+const ff = ffmpegPath();
+
+// `lal remux` through bin/lal.ts once commands/index.ts registers it; a citty wrapper until then.
+const lalRemux: string[] = (() => {
+  if (/\bremux\s*:/.test(readFileSync(join(root, 'commands/index.ts'), 'utf8'))) return [process.execPath, join(root, 'bin/lal.ts'), 'remux'];
+  const wrapper = join(tmp, 'lal-remux.ts');
+  writeFileSync(wrapper, `import { runMain } from ${JSON.stringify(Bun.resolveSync('citty', root))};\nimport cmd from ${JSON.stringify(join(root, 'commands/remux.ts'))};\nrunMain(cmd);\n`);
+  console.log('(remux is not registered in commands/index.ts yet: running commands/remux.ts through a citty wrapper)');
+  return [process.execPath, wrapper];
+})();
+
+function sh(cmd: string[]): { code: number; stdout: string; stderr: string } {
+  const p = Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' });
+  return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+// The temporary directory goes away however the run ends.
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+const input = join(tmp, `in-${seconds}s-${kbps}k.flv`);
+console.log(`making ${seconds} s ${values.size} H.264 ${kbps} kbit/s + AAC 128 kbit/s …`);
+const make = sh([
+  ff, '-hide_banner', '-loglevel', 'error', '-y',
+  '-f', 'lavfi', '-i', `testsrc2=size=${values.size}:rate=30`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+  '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`,
+  '-g', '60', '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', input,
+]);
+if (make.code !== 0) {
+  console.error(`bench: making the input failed: ${make.stderr}`);
+  process.exit(1);
+}
+const inBytes = statSync(input).size;
+
+const lalOut = join(tmp, 'lal.ts');
+const ffOut = join(tmp, 'ffmpeg.ts');
+const tools = {
+  lal: [...lalRemux, '-i', input, '-o', lalOut],
+  ffmpeg: [ff, '-hide_banner', '-loglevel', 'error', '-y', '-i', input, '-c', 'copy', '-f', 'mpegts', ffOut],
+} as const;
+type Tool = keyof typeof tools;
+const outOf: Record<Tool, string> = { lal: lalOut, ffmpeg: ffOut };
+
+async function once(tool: Tool): Promise<number> {
+  rmSync(outOf[tool], { force: true });
+  const t0 = performance.now();
+  const p = Bun.spawn([...tools[tool]], { stdout: 'ignore', stderr: 'pipe' });
+  const code = await p.exited;
+  const ms = performance.now() - t0;
+  if (code !== 0) throw new Error(`${tool} exited ${code}: ${await new Response(p.stderr).text()}`);
+  return ms;
+}
+
+// Warm the page cache and both binaries, then check the outputs hold the same frames (counted
+// with lal's own demuxer: the ffprobe build beside the old static ffmpeg crashes on its TS).
+await once('ffmpeg');
+await once('lal');
+function frames(file: string): string {
+  const demuxer = new TsDemuxer();
+  const conv = new TsPesToAv();
+  const n = { video: 0, audio: 0 };
+  const take = (evs: ReturnType<TsDemuxer['feed']>) => {
+    for (const ev of evs) if (ev.type === 'pes') for (const p of conv.push(ev).packets) n[p.kind]++;
+  };
+  take(demuxer.feed(readFileSync(file)));
+  take(demuxer.flush());
+  return `${n.video} video / ${n.audio} audio frames`;
+}
+const fLal = frames(lalOut);
+const fFf = frames(ffOut);
+if (fLal !== fFf) console.log(`warning: outputs differ: lal ${fLal}, ffmpeg ${fFf}`);
+
+const times: Record<Tool, number[]> = { lal: [], ffmpeg: [] };
+for (let i = 0; i < runs; i++) {
+  for (const tool of (i % 2 ? ['lal', 'ffmpeg'] : ['ffmpeg', 'lal']) as Tool[]) times[tool].push(await once(tool));
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const mbps = (ms: number) => inBytes / 1e6 / (ms / 1000);
+const row = (tool: Tool) => {
+  const med = median(times[tool]);
+  const min = Math.min(...times[tool]);
+  return `${tool.padEnd(7)} median ${med.toFixed(1).padStart(6)} ms (${mbps(med).toFixed(0).padStart(4)} MB/s)   best ${min.toFixed(1).padStart(6)} ms (${mbps(min).toFixed(0).padStart(4)} MB/s)   out ${(statSync(outOf[tool]).size / 1e6).toFixed(2)} MB`;
+};
+console.log(`input: ${(inBytes / 1e6).toFixed(2)} MB FLV (${seconds} s, ${kbps} kbit/s video); ${runs} runs each, whole-process wall time`);
+console.log(`both outputs: ${fLal}`);
+console.log(row('ffmpeg'));
+console.log(row('lal'));
+const ratio = median(times.ffmpeg) / median(times.lal);
+console.log(`lal/ffmpeg speed ratio (median): ${ratio.toFixed(2)} (${ratio >= 1 ? 'lal at least as fast: target met' : 'lal slower: target missed'})`);
