@@ -22,6 +22,7 @@ import { EMPTY_STAT_SESSION, SessionIdGen } from './stat.ts';
 import type { Stream } from './stream.ts';
 import type { LiveSession, OutputLimits, ServerContext } from './context.ts';
 import { RtmpSession } from './sessions/rtmp.ts';
+import { startRtspListeners, type RtspListeners } from './sessions/rtsp.ts';
 import { MediaOutputs } from './media-outputs.ts';
 import { HlsSessionTracker } from './sessions/hls.ts';
 import { DiskStore, MemoryStore } from '../protocol/hls/store.ts';
@@ -30,7 +31,7 @@ import { HttpMediaConn, type HttpModule, type HttpRoutes } from './sessions/http
 
 export interface RunningServer {
   /** Bound ports (useful with port 0 in tests). */
-  readonly ports: { rtmp?: number; rtmps?: number; http?: number; https?: number; api?: number };
+  readonly ports: { rtmp?: number; rtmps?: number; http?: number; https?: number; api?: number; rtsp?: number; rtsps?: number; wsRtsp?: number };
   readonly hub: StreamHub;
   readonly control: ServerControl;
   /** The shared server context (for in-process extensions and tests). */
@@ -76,7 +77,9 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
   const httpListeners: HttpListener[] = [];
   const ports: RunningServer['ports'] = {};
 
+  let rtsp: RtspListeners | undefined;
   const stopAll = () => {
+    rtsp?.stop();
     for (const l of tcpListeners) l.stop(true);
     for (const l of httpListeners) l.stop();
   };
@@ -154,6 +157,17 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
   } catch (e) {
     stopAll();
     throw e;
+  }
+
+  // RTSP, RTSPS and RTSP over WebSocket (config.md §3.8).
+  if (config.rtsp.enable || config.rtsp.rtsps_enable || config.rtsp.ws_rtsp_enable) {
+    try {
+      rtsp = await startRtspListeners(ctx);
+    } catch (e) {
+      stopAll();
+      throw e;
+    }
+    Object.assign(ports, rtsp.ports);
   }
 
   const control = createControl(ctx, startTime);

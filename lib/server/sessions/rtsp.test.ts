@@ -1,0 +1,189 @@
+import { describe, expect, test } from 'bun:test';
+import { silentLogger } from '../../core/log.ts';
+import { LAL_VERSION } from '../../core/version.ts';
+import type { AvPacket } from '../../core/packet.ts';
+import { TcpSink } from '../../net/sink.ts';
+import type { TcpConn } from '../../net/tcp.ts';
+import { RtspMessageReader, type RtspItem, type RtspResponse } from '../../protocol/rtsp/message.ts';
+import { WsFrameReader } from '../../protocol/http/ws.ts';
+import { encodeRtpPacket } from '../../protocol/rtp/packet.ts';
+import { parseConfig } from '../config.ts';
+import type { LiveSession, ServerContext } from '../context.ts';
+import { StreamHub } from '../hub.ts';
+import { SessionIdGen, SessionStat } from '../stat.ts';
+import type { Subscriber } from '../subscriber.ts';
+import { RtspSession, createRtspShared, wsRtspUpgradeHead } from './rtsp.ts';
+
+function context(rtsp: Record<string, unknown> = {}): ServerContext {
+  const config = parseConfig(
+    JSON.stringify({
+      rtmp: { enable: false },
+      rtsp: { enable: true, addr: '127.0.0.1:0', out_wait_key_frame_flag: true, ...rtsp },
+      httpts: { enable: false },
+      hls: { enable: false },
+      log: { level: 5, filename: '', is_to_stdout: false },
+    }),
+  ).config;
+  return { config, limits: {}, hub: new StreamHub({ gopNum: 1, log: silentLogger }), ids: new SessionIdGen(), log: silentLogger, sessions: new Set<LiveSession>() };
+}
+
+function fakeConn() {
+  const out: Uint8Array[] = [];
+  let ended = false;
+  const sink = new TcpSink({
+    write: (d) => {
+      out.push(d.slice());
+      return d.length;
+    },
+    end: () => {
+      ended = true;
+    },
+  });
+  const conn: TcpConn = { sink, remoteAddr: '127.0.0.1:50000', localPort: 554, setNoDelay() {} };
+  const reader = new RtspMessageReader();
+  let seen = 0;
+  const items: RtspItem[] = [];
+  return {
+    conn,
+    ended: () => ended,
+    bytes: () => out.reduce((n, b) => n + b.length, 0),
+    raw: () => Buffer.concat(out),
+    /** RTSP responses and interleaved frames written so far (plain mode). */
+    items: () => {
+      for (; seen < out.length; seen++) items.push(...reader.feed(out[seen]));
+      return items;
+    },
+  };
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const PCMA_SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=audio 0 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=control:streamid=0\r\n';
+const announce = (name: string, cseq = 1) => enc(`ANNOUNCE rtsp://127.0.0.1/live/${name} RTSP/1.0\r\nCSeq: ${cseq}\r\nContent-Length: ${PCMA_SDP.length}\r\n\r\n${PCMA_SDP}`);
+const interleaved = (ch: number, b: Uint8Array) => Uint8Array.from([0x24, ch, b.length >> 8, b.length & 0xff, ...b]);
+
+function collector(): Subscriber & { packets: AvPacket[] } {
+  const packets: AvPacket[] = [];
+  return { packets, stat: new SessionStat('C', 'RTSP', 'SUB', ''), closed: false, hidden: true, onHeaders() {}, onPacket: (fp) => packets.push(fp.pkt), tick() {}, close() {} };
+}
+
+describe('RtspSession (in memory)', () => {
+  test('publisher over interleaved TCP: ANNOUNCE/SETUP/RECORD, RTP reaches the stream, bytes counted; a second ANNOUNCE is refused silently', () => {
+    const ctx = context();
+    const shared = createRtspShared(ctx);
+    const f = fakeConn();
+    const s = new RtspSession(shared, f.conn, false);
+    expect(ctx.sessions.has(s)).toBe(true);
+    expect(s.stat.sessionId).toBe('RTSPSRVCMD1');
+    s.onData(announce('p'));
+    s.onData(enc('SETUP rtsp://127.0.0.1/live/p/streamid=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n'));
+    s.onData(enc('RECORD rtsp://127.0.0.1/live/p RTSP/1.0\r\nCSeq: 3\r\n\r\n'));
+    expect(f.items().map((i) => (i as RtspResponse).status)).toEqual([200, 200, 200]);
+    expect(s.stat.sessionId).toBe('RTSPPUB1');
+    const stream = ctx.hub.get('p')!;
+    expect(stream.publisher).toBe(s);
+    expect(stream.audioCodec).toBe('PCMA');
+    const col = collector();
+    stream.addSubscriber(col);
+    let sent = 0;
+    for (let i = 0; i < 5; i++) {
+      const p = encodeRtpPacket({ marker: false, payloadType: 8, sequenceNumber: i, timestamp: i * 160, ssrc: 9 }, new Uint8Array(160).fill(i));
+      sent += p.length;
+      s.onData(interleaved(0, p));
+    }
+    // one packet of another payload type is dropped but counted as read
+    const other = encodeRtpPacket({ marker: false, payloadType: 0, sequenceNumber: 5, timestamp: 800, ssrc: 9 }, new Uint8Array(10));
+    s.onData(interleaved(0, other));
+    expect(col.packets.map((p) => [p.codec, p.units[0][0], p.dts])).toEqual([0, 1, 2, 3, 4].map((i) => ['g711a', i, i * 20 * 90]));
+    expect(s.stat.toJSON().read_bytes_sum).toBe(sent + other.length);
+
+    const f2 = fakeConn();
+    const s2 = new RtspSession(shared, f2.conn, false);
+    s2.onData(announce('p'));
+    expect(f2.ended()).toBe(true);
+    expect(f2.bytes()).toBe(0);
+    expect(stream.publisher).toBe(s);
+
+    s.kick('test');
+    expect(f.ended()).toBe(true);
+    expect(stream.publisher).toBeUndefined();
+    expect(ctx.sessions.size).toBe(0);
+  });
+
+  test('timeouts: silence before PLAY/RECORD, a held DESCRIBE bounded by the idle timeout, an idle publisher', () => {
+    const ctx = context();
+    const shared = createRtspShared(ctx, { commandTimeoutMs: 1000, idleTimeoutMs: 5000 });
+    const t = performance.now();
+    // nothing after OPTIONS
+    const a = fakeConn();
+    const sa = new RtspSession(shared, a.conn, false);
+    sa.onData(enc('OPTIONS rtsp://127.0.0.1/live/x RTSP/1.0\r\nCSeq: 1\r\n\r\n'));
+    sa.tick(t + 500);
+    expect(a.ended()).toBe(false);
+    sa.tick(t + 1500);
+    expect(a.ended()).toBe(true);
+    // a DESCRIBE held for a stream without SDP survives the command timeout, not the idle one
+    const b = fakeConn();
+    const sb = new RtspSession(shared, b.conn, false);
+    sb.onData(enc('DESCRIBE rtsp://127.0.0.1/live/none RTSP/1.0\r\nCSeq: 1\r\n\r\n'));
+    expect(ctx.hub.get('none')!.subs.size).toBe(2); // the player and the hidden RTP branch
+    sb.tick(t);
+    sb.tick(t + 1500);
+    expect(b.ended()).toBe(false);
+    sb.tick(t + 5500);
+    expect(b.ended()).toBe(true);
+    expect(ctx.hub.get('none')).toBeUndefined();
+    // a recording publisher that sends nothing
+    const c = fakeConn();
+    const sc = new RtspSession(shared, c.conn, false);
+    sc.onData(announce('idle'));
+    sc.onData(enc('SETUP rtsp://127.0.0.1/live/idle/streamid=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n'));
+    sc.onData(enc('RECORD rtsp://127.0.0.1/live/idle RTSP/1.0\r\nCSeq: 3\r\n\r\n'));
+    sc.tick(t);
+    sc.tick(t + 4000);
+    expect(c.ended()).toBe(false);
+    sc.tick(t + 5500);
+    expect(c.ended()).toBe(true);
+    expect(ctx.sessions.size).toBe(0);
+  });
+
+  test('UDP SETUP takes a port pair that is released when the session closes', () => {
+    const ctx = context();
+    const shared = createRtspShared(ctx, { udpPorts: { min: 44000 + 2 * Math.floor(Math.random() * 3000), max: 60000 } });
+    const f = fakeConn();
+    const s = new RtspSession(shared, f.conn, false);
+    s.onData(announce('u'));
+    s.onData(enc('SETUP rtsp://127.0.0.1/live/u/streamid=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/UDP;unicast;client_port=5000-5001;mode=record\r\n\r\n'));
+    const r = f.items()[1] as RtspResponse;
+    expect(r.headers.get('Transport')).toMatch(/^RTP\/AVP\/UDP;unicast;client_port=5000-5001;server_port=\d+-\d+;mode=record$/);
+    expect(shared.udp.inUse).toBe(1);
+    s.close('test');
+    expect(shared.udp.inUse).toBe(0);
+  });
+
+  test('ws-rtsp: upstream 101 head, then one binary frame per RTSP answer', () => {
+    const head = new TextDecoder().decode(wsRtspUpgradeHead('dGhlIHNhbXBsZSBub25jZQ=='));
+    expect(head).toBe(
+      `HTTP/1.1 101 Switching Protocol\r\nServer: lal${LAL_VERSION}\r\n` +
+        'Sec-WebSocket-Accept:s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nKeep-Alive: timeout=15, max=100\r\n' +
+        'Connection: Upgrade\r\nUpgrade: websocket\r\nAccess-Control-Allow-Credentials: true\r\nAccess-Control-Allow-Origin: *\r\n' +
+        'Access-Control-Allow-Headers: Content-Type\r\nSec-WebSocket-Protocol:rtsp\r\n\r\n',
+    );
+    const ctx = context({ ws_rtsp_enable: true });
+    const shared = createRtspShared(ctx);
+    const f = fakeConn();
+    const s = new RtspSession(shared, f.conn, true);
+    s.onData(enc('GET /live/w HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: rtsp\r\n\r\n'));
+    const upgraded = f.raw().toString('latin1');
+    expect(upgraded.startsWith('HTTP/1.1 101 Switching Protocol\r\n')).toBe(true);
+    const headLen = upgraded.indexOf('\r\n\r\n') + 4;
+    // a masked client frame carrying OPTIONS
+    const req = enc('OPTIONS rtsp://127.0.0.1/live/w RTSP/1.0\r\nCSeq: 1\r\n\r\n');
+    const mask = [1, 2, 3, 4];
+    s.onData(Uint8Array.from([0x82, 0x80 | req.length, ...mask, ...req.map((b, i) => b ^ mask[i & 3])]));
+    const frames = new WsFrameReader().feed(f.raw().subarray(headLen));
+    expect(frames.length).toBe(1);
+    expect(frames[0].opcode).toBe(2);
+    expect(new TextDecoder().decode(frames[0].payload)).toStartWith('RTSP/1.0 200 OK\r\nServer: ');
+    expect(f.ended()).toBe(false);
+  });
+});
