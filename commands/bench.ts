@@ -22,9 +22,9 @@ export function formatBenchResult(r: BenchResult): string {
 }
 
 export default defineCommand({
-  meta: { name: 'bench', description: 'Load a stream with N RTMP or HTTP-FLV players and report latency and throughput' },
+  meta: { name: 'bench', description: 'Load a stream with N RTMP, RTSP (TCP) or HTTP-FLV players and report latency and throughput' },
   args: {
-    input: { type: 'string', alias: 'i', required: true, description: 'rtmp://host:port/app/stream or http://host:port/app/stream.flv' },
+    input: { type: 'string', alias: 'i', required: true, description: 'rtmp://host:port/app/stream, rtsp://host:port/app/stream or http://host:port/app/stream.flv' },
     n: { type: 'string', alias: 'n', default: '100', description: 'number of players' },
     duration: { type: 'string', alias: 'd', default: '20', description: 'seconds to hold all players after the ramp' },
     ramp: { type: 'string', default: '200', description: 'players started per second' },

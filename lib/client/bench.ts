@@ -12,6 +12,7 @@ import { connectTcp, type TcpConn } from '../net/tcp.ts';
 import { FlvReader } from '../format/flv/reader.ts';
 import { RtmpClientConn } from '../protocol/rtmp/client-conn.ts';
 import { parseRtmpUrl } from '../protocol/rtmp/url.ts';
+import { startRtspPlayer } from './bench-rtsp.ts';
 
 export interface BenchOptions {
   url: string;
@@ -63,6 +64,8 @@ interface Player {
   windowStartBytes: number;
   closed: boolean;
   error?: string;
+  /** Non-TCP-conn players (RTSP) close through this. */
+  closer?: { close(): void; readonly closed: boolean; readonly error?: string };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -182,11 +185,32 @@ async function startRtmp(p: Player, url: string, log: Logger, onFirstFrame: () =
   client!.start();
 }
 
+/** Fold an RTSP player's own state into the shared fields. */
+function syncCloser(p: Player): void {
+  if (!p.closer) return;
+  if (p.closer.error && !p.error) p.error = p.closer.error;
+  if (p.closer.closed) p.closed = true;
+}
+
+async function startRtsp(p: Player, url: string, onFirstFrame: () => void): Promise<void> {
+  const pl = await startRtspPlayer(
+    url,
+    () => {
+      p.firstFrameAt = performance.now();
+      onFirstFrame();
+    },
+    (n) => (p.bytes += n),
+  );
+  p.closer = pl;
+  await pl.started;
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? silentLogger;
   const isRtmp = /^rtmps?:\/\//i.test(opts.url);
-  if (!isRtmp && !/^http:\/\/.+\.flv(\?.*)?$/i.test(opts.url)) {
-    throw new Error(`bench: unsupported url ${opts.url} (rtmp://…/app/stream or http://…/app/stream.flv)`);
+  const isRtsp = /^rtsps?:\/\//i.test(opts.url);
+  if (!isRtmp && !isRtsp && !/^http:\/\/.+\.flv(\?.*)?$/i.test(opts.url)) {
+    throw new Error(`bench: unsupported url ${opts.url} (rtmp://…/app/stream, rtsp://…/app/stream or http://…/app/stream.flv)`);
   }
   const players: Player[] = [];
   const failures: string[] = [];
@@ -203,6 +227,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     let playing = 0;
     let failed = 0;
     for (const p of players) {
+      syncCloser(p);
       bytes += p.bytes;
       if (!p.closed && !p.error) alive++;
       if (p.firstFrameAt && !p.closed) playing++;
@@ -224,7 +249,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       const p: Player = { id: i, startedAt: performance.now(), firstFrameAt: 0, bytes: 0, windowStartBytes: 0, closed: false };
       players.push(p);
       const onFirst = () => firstFrames++;
-      (isRtmp ? startRtmp(p, opts.url, log, onFirst) : startHttpFlv(p, opts.url, onFirst)).catch((e) => {
+      (isRtmp ? startRtmp(p, opts.url, log, onFirst) : isRtsp ? startRtsp(p, opts.url, onFirst) : startHttpFlv(p, opts.url, onFirst)).catch((e) => {
         p.error = `connect: ${errorText(e)}`;
         p.closed = true;
       });
@@ -246,6 +271,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const ff = players.filter((p) => p.firstFrameAt).map((p) => p.firstFrameAt - p.startedAt).sort((a, b) => a - b);
     let failed = 0;
     for (const p of players) {
+      syncCloser(p);
       if (p.error || (p.closed && !aborted())) {
         failed++;
         if (failures.length < 20) failures.push(`player ${p.id}: ${p.error ?? 'closed by server'}`);
@@ -267,6 +293,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     };
   } finally {
     clearInterval(ticker);
-    for (const p of players) p.conn?.sink.close();
+    for (const p of players) {
+      p.conn?.sink.close();
+      p.closer?.close();
+    }
   }
 }
