@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
 import { spawnTracked, stopAll, waitFor, collect } from '../test/helpers/proc.ts';
+import { freePort, procCpuSec, procRssMb } from './_proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,24 +30,8 @@ const kbps = Number(values.kbps);
 const root = new URL('..', import.meta.url).pathname;
 const bun = process.execPath;
 const tmp = mkdtempSync(join(tmpdir(), 'lal-bench-'));
-const CLK_TCK = 100; // Linux USER_HZ
 
-async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
 
-function procCpuSec(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime
-}
-function procRssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
 
 const rtmpPort = await freePort();
 const httpPort = await freePort();

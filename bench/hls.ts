@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
 import { collect, spawnTracked, stopAll, waitFor } from '../test/helpers/proc.ts';
+import { freePort, procCpuSec, procRssMb } from './_proc.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '100' }, duration: { type: 'string', default: '20' }, kbps: { type: 'string', default: '1000' } } });
 const n = Number(values.n);
@@ -18,20 +19,7 @@ const kbps = Number(values.kbps);
 const root = new URL('..', import.meta.url).pathname;
 const bun = process.execPath;
 const tmp = mkdtempSync(join(tmpdir(), 'lal-hlsbench-'));
-const CLK_TCK = 100;
 
-async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
-const cpuSec = (pid: number) => {
-  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-};
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 const media = join(tmp, 'in.flv');
 const mk = Bun.spawnSync([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine', '-t', '10',
@@ -59,13 +47,13 @@ await waitFor(async () => {
   return (r.data.groups?.length ?? 0) >= n;
 }, 20_000, `${n} publishers`);
 await Bun.sleep(4000);
-const c0 = cpuSec(server.pid);
+const c0 = procCpuSec(server.pid);
 const t0 = performance.now();
 let rss = 0;
-const timer = setInterval(() => (rss = Math.max(rss, rssMb(server.pid))), 500);
+const timer = setInterval(() => (rss = Math.max(rss, procRssMb(server.pid))), 500);
 await Bun.sleep(duration * 1000);
 clearInterval(timer);
-const cpu = ((cpuSec(server.pid) - c0) / ((performance.now() - t0) / 1000)) * 100;
+const cpu = ((procCpuSec(server.pid) - c0) / ((performance.now() - t0) / 1000)) * 100;
 const dirs = readdirSync(join(tmp, 'hls'));
 const frags = dirs.reduce((a, d) => a + readdirSync(join(tmp, 'hls', d)).filter((f) => f.endsWith('.ts')).length, 0);
 await stopAll();

@@ -16,10 +16,10 @@ import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
 import { collect, spawnTracked, stopAll, waitFor } from '../test/helpers/proc.ts';
 import { startRtspPlayer, type RtspBenchPlayer } from '../lib/client/bench-rtsp.ts';
+import { freePort, percentile, procCpuSec, procRssMb } from './_proc.ts';
 
 const { values } = parseArgs({
   options: {
-    serve: { type: 'string' },
     n: { type: 'string', default: '100,500' },
     duration: { type: 'string', default: '20' },
     source: { type: 'string', default: 'rtmp,rtsp' },
@@ -27,26 +27,6 @@ const { values } = parseArgs({
     ramp: { type: 'string', default: '500' },
   },
 });
-
-// ---- server child: `bun bench/rtsp.ts --serve <conf>` ----------------------------------------
-if (values.serve) {
-  const { parseConfig } = await import('../lib/server/config.ts');
-  const { startServer } = await import('../lib/server/server.ts');
-  const { startRtspListeners } = await import('../lib/server/sessions/rtsp.ts');
-  const { createLogger } = await import('../lib/core/log.ts');
-  const config = parseConfig(readFileSync(values.serve, 'utf8')).config;
-  const srv = await startServer(config, { log: createLogger({ lalLevel: 3 }) });
-  const rtsp = await startRtspListeners(srv.ctx);
-  console.log(`ready rtsp=${rtsp.ports.rtsp}`);
-  const stop = async () => {
-    rtsp.stop();
-    await srv.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  await new Promise(() => {});
-}
 
 const counts = values.n!.split(',').map(Number);
 const sources = values.source!.split(',');
@@ -56,27 +36,7 @@ const rampPerSec = Number(values.ramp);
 const root = new URL('..', import.meta.url).pathname;
 const bun = process.execPath;
 const tmp = mkdtempSync(join(tmpdir(), 'lal-bench-rtsp-'));
-const CLK_TCK = 100; // Linux USER_HZ
 
-async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
-function procCpuSec(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-function procRssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 const rtmpPort = await freePort();
 const rtspPort = await freePort();
@@ -91,7 +51,7 @@ conf.httpts.enable = false;
 Object.assign(conf.rtsp, { enable: true, addr: `127.0.0.1:${rtspPort}`, rtsps_enable: false, ws_rtsp_enable: false, out_wait_key_frame_flag: true, auth_enable: false });
 Object.assign(conf.http_api, { addr: `127.0.0.1:${apiPort}` });
 conf.pprof.enable = false;
-Object.assign(conf.log, { level: 3, filename: '', is_to_stdout: true });
+Object.assign(conf.log, { level: 2, filename: '', is_to_stdout: true });
 const confFile = join(tmp, 'bench.conf.json');
 writeFileSync(confFile, JSON.stringify(conf));
 
@@ -101,9 +61,9 @@ const mk = Bun.spawnSync([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-
   '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-b:v', `${kbps - 128}k`, '-maxrate', `${kbps - 128}k`, '-bufsize', `${kbps}k`, '-x264-params', 'nal-hrd=cbr', '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', media]);
 if (mk.exitCode !== 0) throw new Error(`bench: making the fixture failed: ${mk.stderr}`);
 
-const server = spawnTracked([bun, import.meta.path, '--serve', confFile], { cwd: tmp });
+const server = spawnTracked([bun, join(root, 'bin/lal.ts'), 'serve', '-c', confFile], { cwd: tmp });
 const serverOut = collect(server.stdout);
-await waitFor(() => serverOut.text().includes('ready'), 15_000, 'server start');
+await waitFor(() => serverOut.text().includes('server started'), 15_000, 'server start');
 
 interface Row { source: string; n: number; failed: number; slow: number; aggMbps: number; cpuPct: number; cpuPerGbit: number; rssMb: number; ffMed: number; ffP95: number }
 const rows: Row[] = [];
