@@ -117,4 +117,5 @@ console.log(`both outputs: ${fLal}`);
 console.log(row('ffmpeg'));
 console.log(row('lal'));
 const ratio = median(times.ffmpeg) / median(times.lal);
-console.log(`lal/ffmpeg speed ratio (median): ${ratio.toFixed(2)} (${ratio >= 1 ? 'lal at least as fast: target met' : 'lal slower: target missed'})`);
+const bestRatio = Math.min(...times.ffmpeg) / Math.min(...times.lal);
+console.log(`lal/ffmpeg speed ratio (median): ${ratio.toFixed(2)}, best: ${bestRatio.toFixed(2)} (${ratio >= 1 ? 'lal at least as fast: target met' : 'lal slower: target missed'})`);

@@ -206,6 +206,36 @@ describe('failures leave nothing behind', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  test('TS output: a new file is written in place, an existing one only replaced by a complete file', async () => {
+    const dir = join(tmp, 'replace');
+    mkdirSync(dir);
+    const out = join(dir, 'o.ts');
+    const trunc = join(dir, 'cut.flv');
+    writeFileSync(trunc, readFileSync(fixture('h264-aac.flv')).subarray(0, 100_000));
+    // new output, failing input: nothing left
+    expect((await rejection(remux({ input: trunc, output: out }))).message).toMatch(/is truncated/);
+    expect(readdirSync(dir)).toEqual(['cut.flv']);
+    // new output written in place; the same bytes when it replaces an existing file
+    await remux({ input: fixture('h264-aac.flv'), output: out });
+    const first = readFileSync(out);
+    await remux({ input: fixture('h264-aac.flv'), output: out });
+    expect(readFileSync(out).equals(first)).toBe(true);
+    // existing output, failing input: the old file stays as it was
+    writeFileSync(out, 'keep me');
+    expect((await rejection(remux({ input: trunc, output: out }))).message).toMatch(/is truncated/);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    expect(readdirSync(dir).sort()).toEqual(['cut.flv', 'o.ts']);
+  });
+
+  test('inputs that cannot be mapped are read instead (an empty file); a directory is refused', async () => {
+    const dir = join(tmp, 'unmapped');
+    mkdirSync(join(dir, 'd.flv'), { recursive: true });
+    writeFileSync(join(dir, 'empty.flv'), '');
+    expect((await rejection(remux({ input: join(dir, 'empty.flv'), output: join(dir, 'o.ts') }))).message).toMatch(/empty\.flv is not an FLV file \(0 bytes/);
+    expect((await rejection(remux({ input: join(dir, 'd.flv'), output: join(dir, 'o.ts') }))).message).toMatch(/d\.flv is not a regular file/);
+    expect(readdirSync(dir).sort()).toEqual(['d.flv', 'empty.flv']);
+  });
+
   test('bad arguments', async () => {
     expect((await rejection(remux({ input: join(tmp, 'none.flv'), output: join(tmp, 'o.ts') }))).message).toBe(`remux: cannot read ${join(tmp, 'none.flv')}: no such file`);
     expect((await rejection(remux({ input: fixture('h264-aac.flv'), output: join(tmp, 'o.ts'), fragmentMs: 0 }))).message).toMatch(/fragment duration/);

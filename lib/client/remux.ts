@@ -9,10 +9,14 @@
  *   .ts    TsDemuxer → TsPesToAv → aligner     .ts     AvToMpegts (media.md §4)
  *   rtmp:// RtmpClientConn (play) → RtmpToAv   .m3u8   AvToMpegts → HlsMuxer (hls.md §2)
  *
- * Files are read in READ_CHUNK_SIZE pieces (never whole) and written through WRITE_BUFFER_SIZE
- * buffers with synchronous writes (a handful of syscalls per MB). FLV/TS outputs go to a hidden
- * temporary file renamed over the target on success; on any failure (or an abort of a file
- * conversion) everything this run created is removed, so no partial output is left behind.
+ * Input files are mapped (Bun.mmap; read through node:fs where a mapping is refused) and parsed
+ * in READ_CHUNK_SIZE pieces; outputs go through one WRITE_BUFFER_SIZE buffer with synchronous
+ * writes (a handful of syscalls per MB), the TS remuxer packetising straight into it. An FLV
+ * output, and a TS output that replaces an existing file, go to a hidden temporary file renamed
+ * over the target on success; a new TS file is written in place (a Bun FileSink: no node:fs,
+ * whose loading alone costs a tenth of an 8 MB conversion). On any failure (or an abort of a
+ * file conversion) everything this run created is removed, so no partial output is left behind
+ * and an existing file is only ever replaced by a complete one.
  *
  * HLS output `DIR/NAME.m3u8`: the muxer runs with `<out_path>/<stream>` = `DIR/NAME`, and a small
  * SegmentStore maps that directory onto DIR, so fragments are `DIR/NAME-<unix_ms>-<id>.ts`
@@ -28,7 +32,8 @@
  * id 12 that stock ffmpeg does not know. → TS: the shared remuxer zero-bases audio and video
  * separately as LAL does (media.md §4.4), so a start offset between the tracks is not kept.
  */
-import { closeSync, mkdirSync, openSync, readSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import type * as NodeFs from 'node:fs';
+import type { FileSink } from 'bun';
 import { basename, dirname, extname, join, normalize, resolve } from 'node:path';
 import { LalError, ParseError, errorText } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -187,8 +192,19 @@ export function remuxOutputKind(output: string): RemuxOutputKind {
 
 // ---- output files ---------------------------------------------------------------------------
 
-function writeFully(fd: number, b: Uint8Array, position: number): void {
-  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off, position + off);
+/**
+ * node:fs, loaded only by the conversions that need it (`loadFs`): loading it takes ~2 ms, a
+ * tenth of an 8 MB FLV → TS run, which needs none of it (Bun.mmap in, a Bun FileSink out).
+ */
+let nodeFs: typeof NodeFs | undefined;
+
+async function loadFs(): Promise<typeof NodeFs> {
+  return (nodeFs ??= await import('node:fs'));
+}
+
+function fs(): typeof NodeFs {
+  if (!nodeFs) throw new Error('remux: node:fs used before loadFs()');
+  return nodeFs;
 }
 
 function ioError(op: string, path: string, e: unknown): LalError {
@@ -198,29 +214,45 @@ function ioError(op: string, path: string, e: unknown): LalError {
 }
 
 /**
- * A file written through one WRITE_BUFFER_SIZE buffer with synchronous writes. With `temp`,
- * bytes go to a hidden file beside `path` that `commit()` renames over it.
+ * How an OutputFile reaches the disk:
+ * - `temp`: a hidden file beside `path` (created exclusively) that `commit()` renames over it,
+ *   so an existing file is only ever replaced by a complete one;
+ * - `direct`: `path` itself through a Bun FileSink, deleted again by `discard()`; for a target
+ *   that does not exist yet (a failed run still leaves nothing behind) and needs no node:fs;
+ * - `plain`: `path` itself (HLS fragments, which the HLS store cleans up).
+ * `temp` and `plain` need `loadFs()` first.
+ */
+type OutputMode = 'temp' | 'direct' | 'plain';
+
+/**
+ * A file written through one WRITE_BUFFER_SIZE buffer with synchronous writes: a handful of
+ * syscalls per MB, and the same buffer pages every time (fresh memory costs a page fault per
+ * 4 KiB). `reserve` lets a producer write straight into the buffer.
  */
 class OutputFile implements AppendHandle {
   readonly writePath: string;
-  private fd: number;
+  private fd = -1;
+  private sink: FileSink | undefined;
   private buf: Uint8Array | undefined;
   private used = 0;
+  /** A `reserve`d region too large for the buffer, written on the next call. */
+  private large: Uint8Array | undefined;
   /** Bytes already in the file. */
   private flushed = 0;
   private open = true;
 
-  constructor(readonly path: string, temp: boolean) {
-    this.writePath = temp ? join(dirname(path), `.${basename(path)}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`) : path;
+  constructor(readonly path: string, readonly mode: OutputMode) {
+    this.writePath = mode === 'temp' ? join(dirname(path), `.${basename(path)}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`) : path;
     try {
-      this.fd = openSync(this.writePath, temp ? 'wx' : 'w');
+      if (mode === 'direct') this.sink = Bun.file(path).writer();
+      else this.fd = fs().openSync(this.writePath, mode === 'temp' ? 'wx' : 'w');
     } catch (e) {
       throw ioError('create', path, e);
     }
   }
 
   get size(): number {
-    return this.flushed + this.used;
+    return this.flushed + this.used + (this.large?.length ?? 0);
   }
 
   private buffer(): Uint8Array {
@@ -229,12 +261,12 @@ class OutputFile implements AppendHandle {
 
   write(b: Uint8Array): void {
     if (!this.open) throw new LalError('remux-io', `remux: write to closed file ${this.path}`);
+    this.flushLarge();
     const buf = this.buffer();
     if (b.length > buf.length - this.used) {
       this.flush();
       if (b.length >= buf.length) {
-        this.pwrite(b, this.flushed);
-        this.flushed += b.length;
+        this.put(b);
         return;
       }
     }
@@ -242,83 +274,136 @@ class OutputFile implements AppendHandle {
     this.used += b.length;
   }
 
-  /** Write `n` bytes produced by `fill(buf, off)` straight into the buffer (no allocation). */
-  writeWith(n: number, fill: (buf: Uint8Array, off: number) => void): void {
+  /**
+   * Room for the next `n` bytes, to be filled by the caller before its next call on this file:
+   * a view of the buffer (no allocation), or for more than the buffer holds a buffer of its own
+   * that goes out on the next call.
+   */
+  reserve(n: number): Uint8Array {
     if (!this.open) throw new LalError('remux-io', `remux: write to closed file ${this.path}`);
-    let buf = this.buffer();
+    this.flushLarge();
+    const buf = this.buffer();
     if (n > buf.length - this.used) {
       this.flush();
-      if (n > buf.length) {
-        const big = new Uint8Array(n);
-        fill(big, 0);
-        return this.write(big);
-      }
-      buf = this.buffer();
+      if (n > buf.length) return (this.large = new Uint8Array(n));
     }
-    fill(buf, this.used);
+    const v = buf.subarray(this.used, this.used + n);
     this.used += n;
+    return v;
   }
 
-  /** Overwrite bytes already written at `at` (after a flush). */
+  /** Write `n` bytes produced by `fill(buf, off)` straight into the buffer (no allocation). */
+  writeWith(n: number, fill: (buf: Uint8Array, off: number) => void): void {
+    fill(this.reserve(n), 0);
+  }
+
+  /** Overwrite bytes already written at `at` (not in `direct` mode: a FileSink only appends). */
   patch(at: number, b: Uint8Array): void {
+    if (this.sink) throw new Error('remux: patch() on an append-only output');
     this.flush();
     this.pwrite(b, at);
   }
 
   flush(): void {
-    if (this.used === 0 || !this.buf) return;
-    this.pwrite(this.buf.subarray(0, this.used), this.flushed);
-    this.flushed += this.used;
-    this.used = 0;
+    if (this.used > 0 && this.buf) {
+      const n = this.used;
+      this.used = 0;
+      this.put(this.buf.subarray(0, n));
+    }
+    this.flushLarge();
+  }
+
+  /** A `reserve`d buffer larger than the write buffer (the buffer was empty when it was made). */
+  private flushLarge(): void {
+    const b = this.large;
+    if (!b) return;
+    this.large = undefined;
+    this.put(b);
+  }
+
+  /** Append `b` to the file. */
+  private put(b: Uint8Array): void {
+    if (this.sink) this.append(this.sink, b);
+    else this.pwrite(b, this.flushed);
+    this.flushed += b.length;
   }
 
   private pwrite(b: Uint8Array, at: number): void {
     try {
-      writeFully(this.fd, b, at);
+      const { writeSync } = fs();
+      for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off, at + off);
     } catch (e) {
       throw ioError('write', this.path, e);
     }
   }
 
-  /** Flush and close (AppendHandle). */
+  /**
+   * FileSink write + flush: to a regular file both complete synchronously (a number), so the
+   * buffer can be reused at once. A failure comes back as an already rejected promise.
+   */
+  private append(sink: FileSink, b: Uint8Array): void {
+    let r = sink.write(b);
+    if (typeof r === 'number') r = sink.flush();
+    if (typeof r === 'number') return;
+    r.catch(() => {});
+    const err = Bun.peek.status(r) === 'rejected' ? Bun.peek(r) : new Error('the write did not complete synchronously');
+    throw ioError('write', this.path, err);
+  }
+
+  /** Flush and close (AppendHandle: `plain` and `temp` files; a `direct` one closes in commit()). */
   close(): void {
     if (!this.open) return;
+    if (this.sink) throw new Error('remux: close() on a direct output');
     this.flush();
     this.open = false;
     this.buf = undefined;
     try {
-      closeSync(this.fd);
+      fs().closeSync(this.fd);
     } catch (e) {
       throw ioError('close', this.path, e);
     }
   }
 
-  /** Close and move the temporary file over `path`. */
-  commit(): void {
+  /** Flush, close and, for `temp`, move the temporary file over `path`. */
+  async commit(): Promise<void> {
+    if (this.sink) {
+      if (!this.open) return;
+      this.flush();
+      this.open = false;
+      this.buf = undefined;
+      try {
+        await this.sink.end();
+      } catch (e) {
+        throw ioError('close', this.path, e);
+      }
+      return;
+    }
     this.close();
-    if (this.writePath === this.path) return;
+    if (this.mode !== 'temp') return;
     try {
       // Unlink first: ext4 flushes the new file's data when a rename replaces an existing file
       // (auto_da_alloc), which costs more than the whole conversion of a small file.
-      rmSync(this.path, { force: true });
-      renameSync(this.writePath, this.path);
+      fs().rmSync(this.path, { force: true });
+      fs().renameSync(this.writePath, this.path);
     } catch (e) {
       throw ioError('rename to', this.path, e);
     }
   }
 
   /** Close (ignoring errors) and delete what was written. */
-  discard(): void {
+  async discard(): Promise<void> {
     if (this.open) {
       this.open = false;
       this.buf = undefined;
+      this.large = undefined;
       try {
-        closeSync(this.fd);
+        if (this.sink) await this.sink.end();
+        else fs().closeSync(this.fd);
       } catch {
         /* already failing */
       }
     }
-    rmSync(this.writePath, { force: true });
+    (await loadFs()).rmSync(this.writePath, { force: true });
   }
 }
 
@@ -368,8 +453,8 @@ class FrameCounter {
 interface Sink {
   tracks(t: TrackInfo): void;
   packet(p: AvPacket): void;
-  finish(c: FrameCounter): void;
-  abort(): void;
+  finish(c: FrameCounter): void | Promise<void>;
+  abort(): void | Promise<void>;
   readonly bytesOut: number;
   readonly segments: string[];
   warnings(): string[];
@@ -408,7 +493,7 @@ class FlvSink implements Sink {
   private metaFields: Record<string, Amf0Value> | undefined;
 
   constructor(private readonly m: FlvOutModules, path: string) {
-    this.file = new OutputFile(path, true);
+    this.file = new OutputFile(path, 'temp');
     this.file.write(m.encodeFlvHeader({ audio: true, video: true }));
   }
 
@@ -469,7 +554,7 @@ class FlvSink implements Sink {
     this.tag(p.kind === 'video' ? this.m.FlvTagType.Video : this.m.FlvTagType.Audio, ts, body);
   }
 
-  finish(c: FrameCounter): void {
+  async finish(c: FrameCounter): Promise<void> {
     const m = this.m;
     // FLV header flags as they turned out (byte 4), and our onMetaData's duration/filesize.
     this.file.patch(4, Uint8Array.of((this.hasAudio ? m.FlvHeaderFlag.Audio : 0) | (this.hasVideo ? m.FlvHeaderFlag.Video : 0)));
@@ -478,11 +563,11 @@ class FlvSink implements Sink {
       const f = { ...this.metaFields, duration: c.durationMs / 1000, filesize: this.file.size };
       this.file.patch(this.metaAt, m.encodeAmf0('onMetaData', new m.Amf0EcmaArray(f)));
     }
-    this.file.commit();
+    await this.file.commit();
   }
 
-  abort(): void {
-    this.file.discard();
+  abort(): Promise<void> {
+    return this.file.discard();
   }
 }
 
@@ -547,16 +632,20 @@ function enhancedH265Body(m: FlvOutModules, p: AvPacket): Uint8Array {
   return out;
 }
 
-/** MPEG-TS file: PAT/PMT once, then every frame's TS packets (media.md §4). */
+/**
+ * MPEG-TS file: PAT/PMT once, then every frame's TS packets (media.md §4), packetised straight
+ * into the file's write buffer (the remuxer's `output`), so the events carry nothing to copy.
+ */
 class TsSink implements Sink {
   readonly segments: string[] = [];
   private readonly file: OutputFile;
   private readonly remuxer: AvToMpegts;
   private readonly codecs = new Set<string>();
 
-  constructor(Remuxer: AvToMpegtsClass, path: string, log: Logger | undefined) {
-    this.file = new OutputFile(path, true);
-    this.remuxer = new Remuxer({ log });
+  constructor(Remuxer: AvToMpegtsClass, path: string, mode: OutputMode, log: Logger | undefined) {
+    const file = new OutputFile(path, mode);
+    this.file = file;
+    this.remuxer = new Remuxer({ log, output: { patPmt: (b) => file.write(b), reserve: (n) => file.reserve(n) } });
   }
 
   get bytesOut(): number {
@@ -573,24 +662,17 @@ class TsSink implements Sink {
 
   packet(p: AvPacket): void {
     this.codecs.add(p.codec);
-    this.write(this.remuxer.push(p));
+    this.remuxer.push(p);
   }
 
-  private write(events: TsEvent[]): void {
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i];
-      this.file.write(ev.type === 'frame' ? ev.frame.bytes : ev.bytes);
-    }
-  }
-
-  finish(): void {
-    this.write(this.remuxer.end());
+  async finish(): Promise<void> {
+    this.remuxer.end();
     assertTsOutput(this.remuxer.stats, this.codecs);
-    this.file.commit();
+    await this.file.commit();
   }
 
-  abort(): void {
-    this.file.discard();
+  abort(): Promise<void> {
+    return this.file.discard();
   }
 }
 
@@ -645,7 +727,7 @@ class RemuxHlsStore implements SegmentStore {
     this.guard(() => {
       try {
         // the first directory created, or undefined when it existed
-        this.createdDir ??= mkdirSync(d, { recursive: true });
+        this.createdDir ??= fs().mkdirSync(d, { recursive: true });
       } catch (e) {
         throw ioError('create directory', d, e);
       }
@@ -661,7 +743,7 @@ class RemuxHlsStore implements SegmentStore {
 
   openAppend(path: string): AppendHandle {
     const p = this.map(path)!;
-    const f = this.guard(() => new OutputFile(p, false));
+    const f = this.guard(() => new OutputFile(p, 'plain'));
     this.created.add(p);
     return {
       write: (b) => this.guard(() => f.write(b)),
@@ -700,13 +782,13 @@ class RemuxHlsStore implements SegmentStore {
 
   /** Remove every file this run created, then the directories it created (when empty). */
   cleanup(): void {
-    for (const p of this.created) rmSync(p, { force: true });
+    for (const p of this.created) fs().rmSync(p, { force: true });
     this.created.clear();
     if (!this.createdDir) return;
     const top = resolve(this.createdDir);
     for (let d = resolve(this.outDir); ; d = dirname(d)) {
       try {
-        rmdirSync(d);
+        fs().rmdirSync(d);
       } catch {
         return; // not empty (someone else's files) or gone
       }
@@ -789,7 +871,7 @@ class HlsSink implements Sink {
     let n = this.playlistBytes;
     for (const f of this.fragments) {
       try {
-        n += statSync(join(this.store.outDir, f.name)).size;
+        n += fs().statSync(join(this.store.outDir, f.name)).size;
       } catch {
         /* counted as 0 */
       }
@@ -829,7 +911,7 @@ class HlsSink implements Sink {
     this.check();
   }
 
-  finish(): void {
+  async finish(): Promise<void> {
     this.handle(this.remuxer.end());
     this.muxer.end();
     this.check();
@@ -839,12 +921,12 @@ class HlsSink implements Sink {
     }
     if (!this.vod) return;
     const text = new TextEncoder().encode(writeVodPlaylist(this.fragments, this.fragmentMs));
-    const f = new OutputFile(this.playlistPath, true);
+    const f = new OutputFile(this.playlistPath, 'temp');
     try {
       f.write(text);
-      f.commit();
+      await f.commit();
     } catch (e) {
-      f.discard();
+      await f.discard();
       throw e;
     }
     this.playlistBytes = text.length;
@@ -943,12 +1025,63 @@ function aborted(what: string): LalError {
   return new LalError('aborted', `remux: ${what} interrupted; partial output removed`);
 }
 
+/** An input file: mapped into memory, or (where mapping is refused) read through node:fs. */
+interface FileInput {
+  path: string;
+  size: number;
+  map?: Uint8Array;
+}
+
 /**
- * Read `path` in READ_CHUNK_SIZE pieces, each a fresh buffer (parsers keep views into them).
- * Synchronous reads (from the page cache they cost less than a thread-pool round trip each),
- * with a macrotask break every YIELD_EVERY_BYTES so signals and timers still run.
+ * Open `path` for reading. Bun.mmap is the fast way in: no read copies and no fresh buffers
+ * (each fresh 4 KiB page costs a fault), parsers keep views into the mapping, and it needs no
+ * node:fs. The mapping is private, and the file is only read, never written through it; a file
+ * truncated by someone else during the run ends the process with SIGBUS. Empty and special
+ * files (EINVAL), and files we may only read (EACCES: Bun maps read-write), are read instead.
  */
-async function* readChunks(path: string): AsyncGenerator<Uint8Array> {
+async function openInput(path: string): Promise<FileInput> {
+  try {
+    const map = Bun.mmap(path, { shared: false });
+    return { path, size: map.length, map };
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT') throw new LalError('remux-input', `remux: cannot read ${path}: no such file`);
+    if (code === 'EISDIR') throw new LalError('remux-input', `remux: ${path} is not a regular file`);
+  }
+  let st;
+  try {
+    st = (await loadFs()).statSync(path);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    throw new LalError('remux-input', `remux: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : errorText(e)}`);
+  }
+  if (!st.isFile()) throw new LalError('remux-input', `remux: ${path} is not a regular file`);
+  return { path, size: st.size };
+}
+
+/**
+ * The input in READ_CHUNK_SIZE pieces: views of the mapping, or fresh buffers filled with
+ * synchronous reads (from the page cache they cost less than a thread-pool round trip each;
+ * parsers keep views into them, so none is reused). A macrotask break every YIELD_EVERY_BYTES
+ * lets signals and timers run.
+ */
+async function* readChunks(input: FileInput): AsyncGenerator<Uint8Array> {
+  let sinceYield = 0;
+  const pause = async (n: number): Promise<void> => {
+    sinceYield += n;
+    if (sinceYield < YIELD_EVERY_BYTES) return;
+    sinceYield = 0;
+    await new Promise<void>((r) => setImmediate(r));
+  };
+  const { map, path } = input;
+  if (map) {
+    for (let off = 0; off < map.length; off += READ_CHUNK_SIZE) {
+      yield map.subarray(off, off + READ_CHUNK_SIZE);
+      await pause(READ_CHUNK_SIZE);
+    }
+    return;
+  }
+  const { openSync, readSync, closeSync } = fs();
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -956,7 +1089,6 @@ async function* readChunks(path: string): AsyncGenerator<Uint8Array> {
     throw ioError('read', path, e);
   }
   try {
-    let sinceYield = 0;
     for (;;) {
       const buf = new Uint8Array(READ_CHUNK_SIZE);
       let n = 0;
@@ -973,11 +1105,7 @@ async function* readChunks(path: string): AsyncGenerator<Uint8Array> {
       if (n === 0) return;
       yield n === buf.length ? buf : buf.subarray(0, n);
       if (n < buf.length) return;
-      sinceYield += n;
-      if (sinceYield >= YIELD_EVERY_BYTES) {
-        sinceYield = 0;
-        await new Promise<void>((r) => setImmediate(r));
-      }
+      await pause(n);
     }
   } finally {
     closeSync(fd);
@@ -995,12 +1123,13 @@ function deliverRtmp(r: RtmpIngestResult, target: PacketTarget): void {
 
 type Progress = (bytesIn: number) => void;
 
-async function readFlvFile(mods: ReturnType<typeof loadFlvIn>, path: string, target: PacketTarget, opts: RemuxOptions, progress: Progress): Promise<SourceResult> {
+async function readFlvFile(mods: ReturnType<typeof loadFlvIn>, input: FileInput, target: PacketTarget, opts: RemuxOptions, progress: Progress): Promise<SourceResult> {
   const m = await mods;
+  const path = input.path;
   const reader = new m.FlvReader();
   const conv = new m.RtmpToAv();
   let bytesIn = 0;
-  for await (const chunk of readChunks(path)) {
+  for await (const chunk of readChunks(input)) {
     if (opts.signal?.aborted) throw aborted(`conversion of ${path}`);
     bytesIn += chunk.length;
     let tags;
@@ -1010,10 +1139,7 @@ async function readFlvFile(mods: ReturnType<typeof loadFlvIn>, path: string, tar
       if (e instanceof ParseError && !reader.header) throw new LalError('remux-input', `remux: ${path} is not an FLV file (${e.message})`);
       throw e;
     }
-    for (let i = 0; i < tags.length; i++) {
-      const t = tags[i];
-      deliverRtmp(conv.push({ type: t.type, timestamp: t.timestamp, body: t.body }), target);
-    }
+    for (let i = 0; i < tags.length; i++) deliverRtmp(conv.push(tags[i]), target);
     progress(bytesIn);
   }
   if (!reader.header) throw new LalError('remux-input', `remux: ${path} is not an FLV file (${bytesIn} bytes, shorter than an FLV header)`);
@@ -1023,8 +1149,9 @@ async function readFlvFile(mods: ReturnType<typeof loadFlvIn>, path: string, tar
   return { bytesIn, stopped: false };
 }
 
-async function readTsFile(mods: ReturnType<typeof loadTsIn>, path: string, target: PacketTarget, opts: RemuxOptions, progress: Progress): Promise<SourceResult> {
+async function readTsFile(mods: ReturnType<typeof loadTsIn>, input: FileInput, target: PacketTarget, opts: RemuxOptions, progress: Progress): Promise<SourceResult> {
   const m = await mods;
+  const path = input.path;
   const demuxer = new m.TsDemuxer();
   const conv = new m.TsPesToAv();
   const aligner = new TsAligner(target, () => {
@@ -1046,7 +1173,7 @@ async function readTsFile(mods: ReturnType<typeof loadTsIn>, path: string, targe
     }
   };
   let bytesIn = 0;
-  for await (const chunk of readChunks(path)) {
+  for await (const chunk of readChunks(input)) {
     if (opts.signal?.aborted) throw aborted(`conversion of ${path}`);
     bytesIn += chunk.length;
     try {
@@ -1189,37 +1316,39 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
   const outputKind = remuxOutputKind(opts.output);
   const fragmentMs = positiveInt(opts.fragmentMs, DEFAULT_FRAGMENT_MS, 'fragment duration (ms)');
   const fragmentNum = positiveInt(opts.fragmentNum, DEFAULT_FRAGMENT_NUM, 'fragment count');
-  let totalBytes: number | undefined;
+  let input: FileInput | undefined;
   if (inputKind !== 'rtmp') {
-    let st;
-    try {
-      st = statSync(opts.input);
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      throw new LalError('remux-input', `remux: cannot read ${opts.input}: ${code === 'ENOENT' ? 'no such file' : errorText(e)}`);
-    }
-    if (!st.isFile()) throw new LalError('remux-input', `remux: ${opts.input} is not a regular file`);
-    totalBytes = st.size;
+    input = await openInput(opts.input);
     if (resolve(opts.input) === resolve(opts.output)) throw usage('input and output are the same file');
   }
+  const totalBytes = input?.size;
 
   // Start loading the input's modules now: the loader works on them and the sink's in parallel.
   let read: (target: PacketTarget, progress: Progress) => Promise<SourceResult>;
   if (inputKind === 'flv') {
     const mods = quiet(loadFlvIn());
-    read = (t, p) => readFlvFile(mods, opts.input, t, opts, p);
+    read = (t, p) => readFlvFile(mods, input!, t, opts, p);
   } else if (inputKind === 'ts') {
     const mods = quiet(loadTsIn());
-    read = (t, p) => readTsFile(mods, opts.input, t, opts, p);
+    read = (t, p) => readTsFile(mods, input!, t, opts, p);
   } else {
     const mods = quiet(loadRtmpIn());
     read = (t, p) => readRtmp(mods, opts.input, t, opts, p);
   }
 
   let sink: Sink;
-  if (outputKind === 'hls') sink = new HlsSink(await loadHlsOut(), opts.output, inputKind !== 'rtmp', fragmentMs, fragmentNum, opts.log);
-  else if (outputKind === 'ts') sink = new TsSink((await loadTsOut()).AvToMpegts, opts.output, opts.log);
-  else sink = new FlvSink(await loadFlvOut(), opts.output);
+  if (outputKind === 'hls') {
+    await loadFs();
+    sink = new HlsSink(await loadHlsOut(), opts.output, inputKind !== 'rtmp', fragmentMs, fragmentNum, opts.log);
+  } else if (outputKind === 'ts') {
+    // A new file is written in place (no node:fs); an existing one is replaced by rename.
+    const replace = await Bun.file(opts.output).exists();
+    if (replace) await loadFs();
+    sink = new TsSink((await loadTsOut()).AvToMpegts, opts.output, replace ? 'temp' : 'direct', opts.log);
+  } else {
+    await loadFs();
+    sink = new FlvSink(await loadFlvOut(), opts.output);
+  }
 
   const counter = new FrameCounter();
   let tracks: TrackInfo = {};
@@ -1241,9 +1370,9 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
   try {
     res = await read(target, progress);
     if (counter.total === 0) throw new LalError('remux-empty', `remux: ${opts.input}: no audio or video frames found`);
-    sink.finish(counter);
+    await sink.finish(counter);
   } catch (e) {
-    sink.abort();
+    await sink.abort();
     if (e instanceof LalError && e.message.startsWith('remux:')) throw e;
     throw new LalError(e instanceof LalError ? e.code : 'remux', `remux: ${opts.input}: ${errorText(e)}`, { cause: e });
   }

@@ -9,7 +9,7 @@ import { decodeAsc, encodeAdtsHeader, splitAdts } from '../codec/aac/index.ts';
 import { FlvReader } from '../format/flv/index.ts';
 import { decodePesHeader, decodeTsPacket, encodePatPmt, TsDemuxer, TsPesToAv, TsPid, type PesHeader, type TsFrame } from '../format/mpegts/index.ts';
 import { ffprobePath } from '../../test/helpers/ffmpeg.ts';
-import { AvToMpegts, MAX_AUDIO_CACHE_FRAMES, PROBE_QUEUE_SIZE, type TsEvent } from './mpegts.ts';
+import { AvToMpegts, MAX_AUDIO_CACHE_FRAMES, PROBE_QUEUE_SIZE, type AvToMpegtsOptions, type TsEvent } from './mpegts.ts';
 import { RtmpToAv } from './rtmp.ts';
 import { fromHex, toHex } from '../core/testing.ts';
 
@@ -91,10 +91,10 @@ interface Run {
 }
 
 /** fixtures/NAME through FlvReader → RtmpToAv → AvToMpegts, as the hub would deliver it. */
-function remuxFixture(name: string): Run {
+function remuxFixture(name: string, opts?: AvToMpegtsOptions): Run {
   const tags = new FlvReader().feed(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url)));
   const rtmp = new RtmpToAv();
-  const mux = new AvToMpegts();
+  const mux = new AvToMpegts(opts);
   const events: TsEvent[] = [];
   const src: AvPacket[] = [];
   for (const tag of tags) {
@@ -211,6 +211,65 @@ describe('fixtures/h264-aac.flv → TS', () => {
     });
     const pesStarts = frames(run.events).filter((f) => f.kind === 'audio').map((f) => f.pts + 63000);
     for (const t of pesStarts) expect(gotA.some((p) => p.pts === t)).toBe(true);
+  });
+});
+
+describe('output: frames packetised into a file writer\'s buffer (lal remux)', () => {
+  /** A writer that hands out consecutive room in one arena and records the calls. */
+  function arenaOutput(size: number) {
+    const arena = new Uint8Array(size);
+    const calls: string[] = [];
+    let used = 0;
+    return {
+      arena,
+      calls,
+      used: () => used,
+      output: {
+        patPmt(b: Uint8Array) {
+          calls.push('patpmt');
+          arena.set(b, used);
+          used += b.length;
+        },
+        reserve(n: number) {
+          calls.push(`frame ${n}`);
+          const v = arena.subarray(used, used + n);
+          used += n;
+          return v;
+        },
+      },
+    };
+  }
+
+  test.each(['h264-aac.flv', 'aac-only.flv', 'h265-enhanced.flv'])('%s: the bytes written in call order are the default output; events carry views', (name) => {
+    const plain = remuxFixture(name);
+    const w = arenaOutput(plain.ts.length);
+    const run = remuxFixture(name, { output: w.output });
+    expect(w.used()).toBe(plain.ts.length);
+    expect(md5(w.arena)).toBe(md5(plain.ts));
+    // PAT/PMT once, before the first frame; then one reserve per frame event, same sizes
+    const frames = run.events.filter((e) => e.type === 'frame');
+    expect(w.calls).toEqual(['patpmt', ...frames.map((e) => `frame ${e.frame.bytes.length}`)]);
+    for (const e of frames) expect(e.frame.bytes.buffer).toBe(w.arena.buffer);
+    expect(run.mux.stats).toEqual(plain.mux.stats);
+  });
+
+  test('a probe completed only by end(), and flushAudio(), go through the output too', () => {
+    const w = arenaOutput(64 * 1024);
+    const mux = new AvToMpegts({ output: w.output });
+    mux.setTracks(aacTracks());
+    expect(mux.push(apkt(0))).toEqual([]);
+    expect(mux.push(apkt(20))).toEqual([]);
+    expect(w.calls).toEqual([]);
+    const tail = mux.end();
+    expect(tail.map((e) => e.type)).toEqual(['patpmt', 'frame']);
+    const f0 = frames(tail)[0];
+    expect(w.calls).toEqual(['patpmt', `frame ${f0.bytes.length}`]);
+    expect(f0.bytes.length).toBe(188);
+    mux.push(apkt(40));
+    const [f1] = mux.flushAudio();
+    expect(w.calls.at(-1)).toBe(`frame ${f1.bytes.length}`);
+    expect(f1.bytes.buffer).toBe(w.arena.buffer);
+    expect(md5(w.arena.subarray(0, w.used()))).toBe(md5(concat([mux.patPmt!, f0.bytes, f1.bytes])));
   });
 });
 

@@ -16,9 +16,10 @@
 import { ParseError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { AvPacket, Codec, TrackInfo, VideoTrack } from '../core/packet.ts';
-import { ADTS_HEADER_SIZE, decodeAsc, encodeAdtsHeaderInto, MAX_ADTS_FRAME_LENGTH, type AscInfo } from '../codec/aac/index.ts';
-import { NaluTypeH264 } from '../codec/h264/index.ts';
-import { isH265Irap, NaluTypeH265 } from '../codec/h265/index.ts';
+import { ADTS_HEADER_SIZE, encodeAdtsHeaderInto, MAX_ADTS_FRAME_LENGTH } from '../codec/aac/adts.ts';
+import { decodeAsc, type AscInfo } from '../codec/aac/asc.ts';
+import { NaluTypeH264 } from '../codec/h264/nalu.ts';
+import { isH265Irap, NaluTypeH265 } from '../codec/h265/nalu.ts';
 import { packetizePes } from '../format/mpegts/packet.ts';
 import { PesStreamId } from '../format/mpegts/pes.ts';
 import { encodePatPmt, TsPid, type PmtStreams } from '../format/mpegts/psi.ts';
@@ -26,8 +27,26 @@ import type { TsFrame } from '../format/mpegts/types.ts';
 
 export type TsEvent = { type: 'patpmt'; bytes: Uint8Array } | { type: 'frame'; frame: TsFrame };
 
+/**
+ * Where a file writer wants the TS bytes (`lal remux`): frames are packetised straight into its
+ * buffer instead of a new buffer each. Calls come in output order: `patPmt` once, before the
+ * first frame, then one `reserve` per frame.
+ */
+export interface TsOutput {
+  /** The PAT + PMT, when the probe decided (before any frame). */
+  patPmt(bytes: Uint8Array): void;
+  /** Room for the next frame's `size` bytes; filled before the next call. */
+  reserve(size: number): Uint8Array;
+}
+
 export interface AvToMpegtsOptions {
   log?: Logger;
+  /**
+   * Packetise into this output. Frames are then views of the output's memory, valid only until
+   * its next `reserve`: for a single consumer that writes them out at once, never for frames
+   * shared with players (the default, a new buffer per frame, keeps them immutable).
+   */
+  output?: TsOutput;
 }
 
 /** media.md §4.1: messages queued at most before PAT/PMT are decided. */
@@ -114,6 +133,9 @@ export class AvToMpegts {
     videoFrames: 0, audioFrames: 0, noParameterSets: 0, noAudioConfig: 0, empty: 0, unsupported: 0, tooLarge: 0, beforeBase: 0,
   };
   private readonly log?: Logger;
+  private readonly output?: TsOutput;
+  /** Where packetizePes puts a frame: `output.reserve`, or a new buffer (undefined). */
+  private readonly alloc?: (size: number) => Uint8Array;
 
   // probe (§4.1)
   private probing = true;
@@ -146,6 +168,9 @@ export class AvToMpegts {
 
   constructor(opts: AvToMpegtsOptions = {}) {
     this.log = opts.log;
+    const output = opts.output;
+    this.output = output;
+    if (output) this.alloc = (size) => output.reserve(size);
   }
 
   /** PAT + PMT (376 bytes) once the probe decided; undefined before. */
@@ -176,8 +201,10 @@ export class AvToMpegts {
     if (this.probing) {
       this.enqueue({ kind: 'packet', pkt });
       if (this.drainPending) this.drain(out);
+    } else if (pkt.kind === 'video') {
+      this.video(pkt, out);
     } else {
-      this.process({ kind: 'packet', pkt }, out);
+      this.audio(pkt, out);
     }
     return out;
   }
@@ -237,6 +264,7 @@ export class AvToMpegts {
     this.probing = false;
     this.drainPending = false;
     this.log?.debug(`mpegts: PAT/PMT decided after ${this.queue.length} messages: video ${streams.video ?? 'none'}, audio ${streams.audio ?? 'none'}`);
+    this.output?.patPmt(this.cachedPatPmt);
     out.push({ type: 'patpmt', bytes: this.cachedPatPmt });
     const queue = this.queue;
     this.queue = [];
@@ -449,6 +477,7 @@ export class AvToMpegts {
         payload: parts,
       },
       video ? this.videoCc : this.audioCc,
+      this.alloc,
     );
     if (video) {
       this.videoCc = cc;

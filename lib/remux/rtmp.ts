@@ -10,9 +10,13 @@
 import { bytesEqual } from '../core/bytes.ts';
 import { ParseError } from '../core/errors.ts';
 import { MS_TO_TICKS, type AudioTrack, type AvPacket, type TrackInfo, type VideoTrack } from '../core/packet.ts';
-import { decodeAsc } from '../codec/aac/index.ts';
-import { decodeAvcConfigRecord, isH264KeyFrame, parseH264Sps, splitAvcc } from '../codec/h264/index.ts';
-import { decodeHevcConfigRecord, isH265KeyFrame, parseH265Sps } from '../codec/h265/index.ts';
+import { decodeAsc } from '../codec/aac/asc.ts';
+import { decodeAvcConfigRecord } from '../codec/h264/config-record.ts';
+import { isH264KeyFrame, splitAvcc } from '../codec/h264/nalu.ts';
+import { parseH264Sps } from '../codec/h264/sps.ts';
+import { decodeHevcConfigRecord } from '../codec/h265/config-record.ts';
+import { isH265KeyFrame } from '../codec/h265/nalu.ts';
+import { parseH265Sps } from '../codec/h265/sps.ts';
 import { parseFlvAudioTag, type FlvAudioTagInfo } from '../format/flv/audio-header.ts';
 import { FlvTagType } from '../format/flv/tag.ts';
 import { FlvVideoFrameType, parseFlvVideoTag, type FlvVideoTagInfo } from '../format/flv/video-header.ts';

@@ -71,7 +71,36 @@ describe('FlvReader', () => {
     for (let i = 0; i < 50; i++) {
       const cuts = Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => Math.floor(rnd() * STREAM.length)).sort((a, b) => a - b);
       expect(norm(feedSplit(STREAM, cuts))).toEqual(whole);
+      // the same pieces as separate buffers (network reads): gathered by copying
+      const r = new FlvReader();
+      const tags: FlvTag[] = [];
+      for (const piece of splitAt(STREAM, cuts)) tags.push(...r.feed(piece.slice()));
+      expect(norm(tags)).toEqual(whole);
+      expect(r.pendingBytes).toBe(0);
     }
+  });
+
+  test('a tag across consecutive views of one buffer (a mapped file fed in pieces) stays a view', () => {
+    const whole = norm(new FlvReader().feed(STREAM));
+    // cut inside the metadata body, inside a tag header, and inside the last body
+    for (const cuts of [[20], [100, 330], [STREAM.length - 2], [5, 6, 7, 300, 301, 340]]) {
+      const r = new FlvReader();
+      const tags: FlvTag[] = [];
+      for (const piece of splitAt(STREAM, cuts)) {
+        tags.push(...r.feed(piece));
+        expect(r.pendingBytes).toBeLessThanOrEqual(STREAM.length);
+      }
+      expect(norm(tags)).toEqual(whole);
+      for (const t of tags) if (t.body.length > 0) expect(t.body.buffer).toBe(STREAM.buffer);
+    }
+    // the tail of a different buffer is never joined with the next chunk, even where the offsets line up
+    const other = new Uint8Array(STREAM.length);
+    other.set(STREAM.subarray(0, 100)); // cut inside the metadata body
+    const r = new FlvReader();
+    const tags = [...r.feed(other.subarray(0, 100)), ...r.feed(STREAM.subarray(100))];
+    expect(norm(tags)).toEqual(whole);
+    expect(tags[0].body.buffer).not.toBe(STREAM.buffer);
+    expect(tags[0].body.buffer).not.toBe(other.buffer);
   });
 
   test('expectHeader: false reads bare tags (HTTP-FLV after the header, RTMP dumps)', () => {

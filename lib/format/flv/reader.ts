@@ -4,7 +4,8 @@
  * (design.md §1.5). Output does not depend on how the input was split.
  *
  * Ownership: a tag body is a view of the chunk it arrived in when it lies in one chunk (a copy
- * only when it spans chunks), so callers must not reuse a chunk buffer after feeding it.
+ * only when it spans chunks that are not consecutive views of one buffer), so callers must not
+ * reuse a chunk buffer after feeding it.
  * PreviousTagSize fields are skipped, not checked: writers in the wild get them wrong and the
  * DataSize in the tag header is what delimits tags.
  */
@@ -33,6 +34,8 @@ export class FlvReader {
   private tagType = 0;
   private tagTimestamp = 0;
   private tagSize = 0;
+  /** What the stash holds when it is one unconsumed end of a chunk (see `feed`). */
+  private tail: Uint8Array | undefined;
 
   constructor(opts: FlvReaderOptions = {}) {
     this.state = opts.expectHeader === false ? 'tag-header' : 'header';
@@ -46,47 +49,74 @@ export class FlvReader {
   }
 
   /** Consume `chunk` and return every tag it completes (possibly none). */
-  feed(chunk: Uint8Array): FlvTag[] {
-    this.stash.push(chunk);
+  feed(input: Uint8Array): FlvTag[] {
     const tags: FlvTag[] = [];
     const s = this.stash;
+    let chunk = input;
+    const tail = this.tail;
+    this.tail = undefined;
+    // Consecutive views of one buffer (a mapped file fed piece by piece): the stashed end of the
+    // last chunk and this one are joined as one view rather than copied.
+    if (tail && s.length === tail.length && tail.byteOffset + tail.length === input.byteOffset && tail.buffer === input.buffer) {
+      s.clear();
+      chunk = new Uint8Array(input.buffer, tail.byteOffset, tail.length + input.length);
+    }
+    let pos = 0;
     for (;;) {
-      switch (this.state) {
-        case 'header': {
-          if (s.length < FLV_HEADER_SIZE) return tags;
-          this.header = decodeFlvHeader(s.take(FLV_HEADER_SIZE));
-          this.state = 'header-rest';
-          break;
+      // Each step consumes one item of known size: read in place from the chunk when the stash
+      // is empty and the chunk holds all of it (the usual case), else gathered in the stash.
+      const want = this.itemSize();
+      let src: Uint8Array;
+      let at: number;
+      if (s.length === 0 && chunk.length - pos >= want) {
+        src = chunk;
+        at = pos;
+        pos += want;
+      } else {
+        const k = Math.min(want - s.length, chunk.length - pos);
+        if (k > 0) {
+          const piece = chunk.subarray(pos, pos + k);
+          if (s.length === 0 && pos + k === chunk.length) this.tail = piece;
+          s.push(piece);
         }
-        case 'header-rest': {
-          // header extension (DataOffset beyond 9) and PreviousTagSize0
-          const rest = this.header!.dataOffset - FLV_HEADER_SIZE + FLV_PREV_TAG_SIZE_SIZE;
-          if (s.length < rest) return tags;
-          s.skip(rest);
+        pos += k;
+        if (s.length < want) return tags;
+        src = s.take(want);
+        at = 0;
+      }
+      switch (this.state) {
+        case 'header':
+          this.header = decodeFlvHeader(src.subarray(at, at + FLV_HEADER_SIZE));
+          this.state = 'header-rest'; // header extension (DataOffset beyond 9) and PreviousTagSize0
+          break;
+        case 'header-rest':
           this.state = 'tag-header';
           break;
-        }
-        case 'tag-header': {
-          if (s.length < FLV_TAG_HEADER_SIZE) return tags;
-          const h = s.take(FLV_TAG_HEADER_SIZE);
-          this.tagType = h[0] & 0x1f;
-          this.tagSize = u24be(h, 1);
-          this.tagTimestamp = (u24be(h, 4) + h[7] * 0x1000000) >>> 0;
+        case 'tag-header':
+          this.tagType = src[at] & 0x1f;
+          this.tagSize = u24be(src, at + 1);
+          this.tagTimestamp = (u24be(src, at + 4) + src[at + 7] * 0x1000000) >>> 0;
           if (this.tagSize > this.maxTagSize) {
             throw new ParseError(`flv: tag size ${this.tagSize} exceeds ${this.maxTagSize}`, 'too-large');
           }
           this.state = 'tag-body';
           break;
-        }
-        case 'tag-body': {
-          if (s.length < this.tagSize + FLV_PREV_TAG_SIZE_SIZE) return tags;
-          const body = this.tagSize === 0 ? new Uint8Array(0) : s.take(this.tagSize);
-          s.skip(FLV_PREV_TAG_SIZE_SIZE);
-          tags.push({ type: this.tagType, timestamp: this.tagTimestamp, body });
+        case 'tag-body':
+          // the body, then the PreviousTagSize (skipped)
+          tags.push({ type: this.tagType, timestamp: this.tagTimestamp, body: this.tagSize === 0 ? new Uint8Array(0) : src.subarray(at, at + this.tagSize) });
           this.state = 'tag-header';
           break;
-        }
       }
+    }
+  }
+
+  /** Bytes of the item the parser is waiting for. */
+  private itemSize(): number {
+    switch (this.state) {
+      case 'header': return FLV_HEADER_SIZE;
+      case 'header-rest': return this.header!.dataOffset - FLV_HEADER_SIZE + FLV_PREV_TAG_SIZE_SIZE;
+      case 'tag-header': return FLV_TAG_HEADER_SIZE;
+      case 'tag-body': return this.tagSize + FLV_PREV_TAG_SIZE_SIZE;
     }
   }
 }

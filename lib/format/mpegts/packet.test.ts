@@ -213,4 +213,28 @@ describe('packetizePes (media.md §4.6)', () => {
     expect(toHex(out.subarray(10))).toBe(toHex(packetizePes(input, 0).bytes));
     expect(() => packetizePesInto(input, 0, out, 11)).toThrow(ParseError);
   });
+
+  test('packetizePes with an allocator writes into the memory it hands out, exactly sized', () => {
+    const arena = new Uint8Array(4096).fill(0xaa);
+    let used = 100;
+    const sizes: number[] = [];
+    const alloc = (n: number) => {
+      sizes.push(n);
+      const v = arena.subarray(used, used + n);
+      used += n;
+      return v;
+    };
+    const input = { pid: 0x100, streamId: 0xe0, pts: 9000, dts: 6000, pcr: 0, randomAccess: true, payload: [payloadOf(300), payloadOf(77)] };
+    const { bytes, cc } = packetizePes(input, 7, alloc);
+    expect(sizes).toEqual([packetizedSize(input)]);
+    expect(bytes.buffer).toBe(arena.buffer);
+    expect(bytes.byteOffset - arena.byteOffset).toBe(100);
+    const plain = packetizePes(input, 7);
+    expect(toHex(bytes)).toBe(toHex(plain.bytes));
+    expect(cc).toBe(plain.cc);
+    expect(arena[99]).toBe(0xaa);
+    expect(arena[100 + bytes.length]).toBe(0xaa);
+    // an allocator handing out the wrong size is refused, not overrun
+    expect(() => packetizePes(input, 7, (n) => new Uint8Array(n - 1))).toThrow(ParseError);
+  });
 });

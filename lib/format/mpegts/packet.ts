@@ -174,7 +174,7 @@ function firstAdaptationData(input: PesPacketizeInput): number {
 
 function payloadLength(parts: readonly Uint8Array[]): number {
   let n = 0;
-  for (const p of parts) n += p.length;
+  for (let i = 0; i < parts.length; i++) n += parts[i].length;
   return n;
 }
 
@@ -211,33 +211,78 @@ export function packetizePesInto(
   out: Uint8Array,
   off: number,
 ): { written: number; cc: number } {
-  const parts = input.payload;
-  const total = payloadLength(parts);
-  const pesHeader = { streamId: input.streamId, payloadLength: total, pts: input.pts, dts: input.dts };
-  const pesLen = pesHeaderSize(pesHeader);
+  const total = payloadLength(input.payload);
+  const pesLen = pesHeaderSize({ streamId: input.streamId, payloadLength: total, pts: input.pts, dts: input.dts });
   const afData = firstAdaptationData(input);
   const count = tsPacketCount(total, pesLen, afData);
+  const cc = writePackets(input, lastCc, out, off, total, pesLen, afData, count);
+  return { written: count * TS_PACKET_SIZE, cc };
+}
+
+/**
+ * `packetizePesInto` into memory of exactly the right size from `alloc` (default: a new buffer,
+ * one allocation; a file writer can hand out room in its own buffer instead).
+ */
+export function packetizePes(
+  input: PesPacketizeInput,
+  lastCc: number,
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): { bytes: Uint8Array; cc: number } {
+  const total = payloadLength(input.payload);
+  const pesLen = pesHeaderSize({ streamId: input.streamId, payloadLength: total, pts: input.pts, dts: input.dts });
+  const afData = firstAdaptationData(input);
+  const count = tsPacketCount(total, pesLen, afData);
+  const bytes = alloc(count * TS_PACKET_SIZE);
+  const cc = writePackets(input, lastCc, bytes, 0, total, pesLen, afData, count);
+  return { bytes, cc };
+}
+
+/** The packets of `packetizePesInto`, sizes computed by the caller; returns the last CC. */
+function writePackets(
+  input: PesPacketizeInput,
+  lastCc: number,
+  out: Uint8Array,
+  off: number,
+  total: number,
+  pesLen: number,
+  afData: number,
+  count: number,
+): number {
   const size = count * TS_PACKET_SIZE;
   if (off < 0 || off + size > out.length) {
     throw new ParseError(`mpegts: ${count} packets do not fit at offset ${off} of ${out.length}`, 'truncated');
   }
+  // Gather the payload at the end of the output region, then move each packet's share forward
+  // into place (a byte never moves backwards: every packet adds overhead before its payload),
+  // so each packet costs one copyWithin and no allocation.
+  const parts = input.payload;
+  let src = off + size - total;
+  for (let i = 0, o = src; i < parts.length; i++) {
+    out.set(parts[i], o);
+    o += parts[i].length;
+  }
+  const pidHi = (input.pid >> 8) & 0x1f;
+  const pidLo = input.pid & 0xff;
   let cc = lastCc & 0x0f;
   let remaining = total;
-  let partIndex = 0;
-  let partOffset = 0;
   let p = off;
   for (let i = 0; i < count; i++) {
     const first = i === 0;
     cc = (cc + 1) & 0x0f;
     const ownAf = first ? afData : 0; // adaptation data other than stuffing
     const headRoom = TS_PAYLOAD_SIZE - (first ? pesLen : 0) - (ownAf > 0 ? 1 + ownAf : 0);
-    const stuffing = remaining < headRoom ? headRoom - remaining : 0;
+    const n = remaining < headRoom ? remaining : headRoom;
+    const stuffing = headRoom - n;
     const hasAf = ownAf > 0 || stuffing > 0;
-    encodeTsPacketHeaderInto(
-      { pid: input.pid, payloadUnitStart: first, adaptationFieldControl: hasAf ? TsAdaptationFieldControl.Both : TsAdaptationFieldControl.Payload, continuityCounter: cc },
-      out,
-      p,
-    );
+    // payload first: its destination ends this packet and never overlaps bytes not yet moved
+    const dst = p + TS_PACKET_SIZE - n;
+    if (dst !== src && n > 0) out.copyWithin(dst, src, src + n);
+    src += n;
+    remaining -= n;
+    out[p] = TS_SYNC_BYTE;
+    out[p + 1] = (first ? 0x40 : 0) | pidHi;
+    out[p + 2] = pidLo;
+    out[p + 3] = ((hasAf ? TsAdaptationFieldControl.Both : TsAdaptationFieldControl.Payload) << 4) | cc;
     let w = p + TS_HEADER_SIZE;
     if (ownAf > 0) {
       out[w++] = ownAf + stuffing; // adaptation_field_length
@@ -253,30 +298,8 @@ export function packetizePesInto(
         w += stuffing - 2;
       }
     }
-    if (first) w += encodePesHeaderInto(pesHeader, out, w);
-    // Gather-copy the payload pieces into what is left of this packet.
-    let room = p + TS_PACKET_SIZE - w;
-    remaining -= room;
-    while (room > 0) {
-      const part = parts[partIndex];
-      const n = Math.min(room, part.length - partOffset);
-      out.set(n === part.length ? part : part.subarray(partOffset, partOffset + n), w);
-      w += n;
-      room -= n;
-      partOffset += n;
-      if (partOffset === part.length) {
-        partIndex++;
-        partOffset = 0;
-      }
-    }
+    if (first) encodePesHeaderInto({ streamId: input.streamId, payloadLength: total, pts: input.pts, dts: input.dts }, out, w);
     p += TS_PACKET_SIZE;
   }
-  return { written: size, cc };
-}
-
-/** `packetizePesInto` into a new buffer of exactly the right size (one allocation). */
-export function packetizePes(input: PesPacketizeInput, lastCc: number): { bytes: Uint8Array; cc: number } {
-  const bytes = new Uint8Array(packetizedSize(input));
-  const { cc } = packetizePesInto(input, lastCc, bytes, 0);
-  return { bytes, cc };
+  return cc;
 }
