@@ -185,6 +185,15 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
     }
   }
   if (config.pprof.enable) log.debug('pprof is a Go profiler; lal does not serve it (pprof.enable ignored)');
+  // Accepted keys whose features are not built yet: say so once instead of silently ignoring them.
+  const notYet: [boolean, string][] = [
+    [config.relay_push.enable, 'relay_push'],
+    [config.static_relay_pull.enable, 'static_relay_pull'],
+    [config.http_notify.enable, 'http_notify'],
+    [config.in_session.add_dummy_audio_enable, 'in_session.add_dummy_audio_enable'],
+    [config.gb28181.enable, 'gb28181'],
+  ];
+  for (const [on, what] of notYet) if (on) log.warn(`${what} is enabled in the config but not implemented in lal ${LAL_VERSION} yet; ignored`);
 
   let ticks = 0;
   const timer = setInterval(() => {
