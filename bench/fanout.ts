@@ -64,15 +64,22 @@ await waitFor(async () => {
 }, 10_000, 'publisher');
 await Bun.sleep(3000);
 
-interface Row { proto: string; n: number; failed: number; slow: number; aggMbps: number; cpuPct: number; cpuPerGbit: number; rssMb: number; ffMed: number; ffP95: number }
+async function pubBytes(): Promise<number> {
+  const r = (await fetch(`http://127.0.0.1:${apiPort}/api/stat/group?stream_name=bench`).then((x) => x.json())) as { data?: { pub: { read_bytes_sum: number } } };
+  return r.data?.pub.read_bytes_sum ?? 0;
+}
+
+interface Row { proto: string; n: number; failed: number; slow: number; pubMbps: number; minPct: number; aggMbps: number; cpuPct: number; cpuPerGbit: number; rssMb: number; ffMed: number; ffP95: number }
 const rows: Row[] = [];
 try {
   for (const proto of protos) {
     for (const n of counts) {
       const url = proto === 'rtmp' ? `rtmp://127.0.0.1:${rtmpPort}/live/bench` : `http://127.0.0.1:${httpPort}/live/bench.flv`;
-      const b = spawnTracked([bun, join(root, 'bin/lal.ts'), 'bench', '-i', url, '-n', String(n), '--duration', String(duration), '--ramp', '500', '--bitrate', String(kbps), '--json']);
+      const b = spawnTracked([bun, join(root, 'bin/lal.ts'), 'bench', '-i', url, '-n', String(n), '--duration', String(duration), '--ramp', '500', '--json']);
       // Server CPU is read over the hold window only (all players connected and playing).
       let cpu0 = 0;
+      let pub0 = 0;
+      let pubRate = 0;
       let t0 = 0;
       let cpu = 0;
       let wall = 1;
@@ -85,19 +92,21 @@ try {
         if (!t0 && out.includes('hold: start')) {
           cpu0 = procCpuSec(server.pid);
           t0 = performance.now();
+          pub0 = await pubBytes();
         }
         if (t0 && !cpu && out.includes('hold: end')) {
           cpu = procCpuSec(server.pid) - cpu0;
           wall = (performance.now() - t0) / 1000;
+          pubRate = ((await pubBytes()) - pub0) * 8 / wall;
         }
       }
       await b.exited;
       clearInterval(rssTimer);
       const line = out.trim().split('\n').pop() ?? '{}';
-      const r = JSON.parse(line) as { failed: number; slowPlayers: number; aggregateBitsPerSec: number; firstFrameMs: { median: number; p95: number } };
+      const r = JSON.parse(line) as { failed: number; slowPlayers: number; aggregateBitsPerSec: number; minPlayerBitsPerSec: number; firstFrameMs: { median: number; p95: number } };
       const gbit = r.aggregateBitsPerSec / 1e9;
       const cpuPct = (cpu / wall) * 100;
-      rows.push({ proto, n, failed: r.failed, slow: r.slowPlayers, aggMbps: r.aggregateBitsPerSec / 1e6, cpuPct, cpuPerGbit: gbit > 0 ? cpuPct / gbit : 0, rssMb: rss, ffMed: r.firstFrameMs.median, ffP95: r.firstFrameMs.p95 });
+      rows.push({ proto, n, failed: r.failed, slow: r.slowPlayers, pubMbps: pubRate / 1e6, minPct: pubRate > 0 ? (100 * r.minPlayerBitsPerSec) / pubRate : 0, aggMbps: r.aggregateBitsPerSec / 1e6, cpuPct, cpuPerGbit: gbit > 0 ? cpuPct / gbit : 0, rssMb: rss, ffMed: r.firstFrameMs.median, ffP95: r.firstFrameMs.p95 });
       console.error(`done ${proto} n=${n}`);
       await Bun.sleep(2000);
     }
@@ -108,8 +117,8 @@ try {
 }
 
 console.log(`\nfan-out, ${kbps} kbit/s stream, ${duration} s hold; server CPU measured over the hold (all players playing)`);
-console.log('| proto | players | failed | <95% | delivered Mbit/s | server CPU % of a core | CPU % per Gbit/s | peak RSS MB | first frame median / p95 ms |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| proto | players | failed | publisher Mbit/s | slowest player, % of publisher | delivered Mbit/s | server CPU % of a core | CPU % per Gbit/s | peak RSS MB | first frame median / p95 ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.proto} | ${r.n} | ${r.failed} | ${r.slow} | ${r.aggMbps.toFixed(0)} | ${r.cpuPct.toFixed(1)} | ${r.cpuPerGbit.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.ffMed.toFixed(1)} / ${r.ffP95.toFixed(1)} |`);
+  console.log(`| ${r.proto} | ${r.n} | ${r.failed} | ${r.pubMbps.toFixed(2)} | ${r.minPct.toFixed(1)} | ${r.aggMbps.toFixed(0)} | ${r.cpuPct.toFixed(1)} | ${r.cpuPerGbit.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.ffMed.toFixed(1)} / ${r.ffP95.toFixed(1)} |`);
 }

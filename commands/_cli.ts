@@ -1,6 +1,9 @@
-/** Shared CLI plumbing: typed usage errors, the signal → AbortSignal bridge, one-line failures. */
-import { consola } from 'consola';
-import { ConfigError, LalError, errorText } from '../lib/core/errors.ts';
+/**
+ * Shared CLI plumbing: typed usage errors, the signal → AbortSignal bridge, one-line failures.
+ * Kept free of heavy imports (consola, node:tty): `lal remux` races `ffmpeg -c copy` and loads
+ * this module on its start path.
+ */
+import { errorText } from '../lib/core/errors.ts';
 
 /** Bad usage or configuration; `exitCode` decides the process status. */
 export class CLIError extends Error {
@@ -13,8 +16,7 @@ export class CLIError extends Error {
 /** Print one clear line (no stack trace) for expected failures and exit with their code. */
 export function fail(e: unknown): never {
   const code = e instanceof CLIError ? e.exitCode : 1;
-  if (e instanceof CLIError || e instanceof ConfigError || e instanceof LalError) consola.error(e.message);
-  else consola.error(errorText(e));
+  console.error(`error: ${errorText(e)}`);
   process.exit(code);
 }
 

@@ -7,22 +7,12 @@ import type { FileSink } from 'bun';
 import { defineCommand } from 'citty';
 import { ConfigError } from '../lib/core/errors.ts';
 import { remux, type RemuxProgress, type RemuxSummary } from '../lib/client/remux.ts';
+import { fail, shutdownSignal } from './_cli.ts';
 
 // Startup is a visible share of a run the issue wants as fast as `ffmpeg -c copy` (which converts
-// an 8 MB FLV in ~20 ms). `_cli.ts` loads consola (~14 ms), so it is loaded only on the failure
-// path (`fail`), and the SIGINT/SIGTERM → AbortSignal bridge is this small copy of its
-// `shutdownSignal`. Touching `process.stderr` or node:tty costs ~7 ms and node:fs ~2 ms, so a
+// an 8 MB FLV in ~20 ms). Touching `process.stderr` or node:tty costs ~7 ms and node:fs ~2 ms, so a
 // terminal is recognised as a character device with Bun.file(2).stat() (off the main thread),
 // the progress bar is drawn through a FileSink on fd 2 and lines go out through console.
-function stopSignal(): AbortSignal {
-  const ac = new AbortController();
-  const on = (sig: string) => () => {
-    if (!ac.signal.aborted) ac.abort(sig);
-  };
-  process.once('SIGINT', on('SIGINT'));
-  process.once('SIGTERM', on('SIGTERM'));
-  return ac.signal;
-}
 
 function positiveInt(v: string | undefined, flag: string, def: number): number {
   if (v === undefined || v === '') return def;
@@ -73,7 +63,7 @@ export default defineCommand({
   },
   async run({ args }) {
     try {
-      const signal = stopSignal();
+      const signal = shutdownSignal();
       // Known before the first progress report (after the first input chunk).
       let tty = false;
       void isTerminal().then((t) => (tty = t));
@@ -99,7 +89,7 @@ export default defineCommand({
       console.log(formatRemuxSummary(summary));
       process.exit(0);
     } catch (e) {
-      (await import('./_cli.ts')).fail(e);
+      fail(e);
     }
   },
 });

@@ -52,6 +52,8 @@ export interface BenchResult {
   /** Players whose rate over the hold window was below 95% of the reference. */
   slowPlayers: number;
   aggregateBitsPerSec: number;
+  /** The slowest playing player's rate over the hold window. */
+  minPlayerBitsPerSec: number;
   perPlayerBitsPerSec: number[];
 }
 
@@ -289,6 +291,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       streamBitsPerSec: ref,
       slowPlayers: rates.filter((r) => r < 0.95 * ref).length,
       aggregateBitsPerSec: rates.reduce((a, b) => a + b, 0),
+      minPlayerBitsPerSec: sortedRates[0] ?? 0,
       perPlayerBitsPerSec: rates,
     };
   } finally {
