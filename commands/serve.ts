@@ -55,6 +55,10 @@ export default defineCommand({
       for (const w of warnings) log.warn(w);
       log.info(`lal v${LAL_VERSION} starting with ${file} (cwd ${process.cwd()})`);
       const signal = shutdownSignal();
+      // Last line of defence: a bug in one session's async path is logged, never fatal to the
+      // other streams (sessions catch their own errors; this only catches what slipped through).
+      process.on('unhandledRejection', (e) => log.error(`unhandled rejection (server keeps running): ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+      process.on('uncaughtException', (e) => log.error(`uncaught exception (server keeps running): ${e.stack ?? e.message}`));
       const server = await startServer(config, { log });
       log.info('server started');
       await waitAbort(signal);
