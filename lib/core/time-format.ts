@@ -50,11 +50,19 @@ export function formatReadableTimeWithZone(d: Date, offsetMinutes: number, abbr:
   return `${date} ${time}${frac} ${formatZoneOffset(offsetMinutes)} ${abbr}`;
 }
 
+/**
+ * Building an Intl.DateTimeFormat costs ~0.3 ms; every session stamps its start time, so the
+ * formatter is made once per process time zone (a pure cache: same output, keyed by TZ).
+ */
+let zoneFormatter: { tz: string | undefined; fmt: Intl.DateTimeFormat } | undefined;
+
 /** The local zone's short name at `d` (see the file comment for the Intl vs Go difference). */
 export function localZoneAbbr(d: Date): string {
   const offset = -d.getTimezoneOffset();
   try {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d);
+    const tz = process.env.TZ;
+    if (!zoneFormatter || zoneFormatter.tz !== tz) zoneFormatter = { tz, fmt: new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }) };
+    const parts = zoneFormatter.fmt.formatToParts(d);
     const name = parts.find((p) => p.type === 'timeZoneName')?.value;
     if (name) return name;
   } catch {
