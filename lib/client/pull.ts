@@ -9,8 +9,7 @@ import { silentLogger } from '../core/log.ts';
 import { LalError, errorText } from '../core/errors.ts';
 import { concat } from '../core/bytes.ts';
 import { connectTcp, type TcpConn } from '../net/tcp.ts';
-import { RtmpClientConn } from '../protocol/rtmp/client-conn.ts';
-import { parseRtmpUrl } from '../protocol/rtmp/url.ts';
+import { openRtmpClient } from './rtmp-session.ts';
 import { FLV_HEADER, FlvReader, encodeFlvTag, type FlvTag } from '../format/flv/index.ts';
 
 export interface PullOptions {
@@ -55,34 +54,17 @@ export async function pullToFlv(opts: PullOptions): Promise<PullResult> {
   const isRtmp = /^rtmps?:\/\//i.test(opts.url);
   try {
     if (isRtmp) {
-      const u = parseRtmpUrl(opts.url);
-      let client: RtmpClientConn | undefined;
-      conn = await connectTcp({
-        host: u.host,
-        port: u.port,
-        tls: u.scheme === 'rtmps',
-        handler: (c) => {
-          client = new RtmpClientConn({
-            sink: c.sink,
-            log,
-            url: opts.url,
-            mode: 'play',
-            handler: {
-              onStarted: () => (started = true),
-              onMedia: (m) => onTag({ type: m.type, timestamp: m.timestamp, body: m.body }),
-              onError: (e) => finish(e),
-            },
-          });
-          return {
-            onData: (d) => {
-              res.bytes += d.length;
-              client!.feed(d);
-            },
-            onClose: (err) => finish(started ? undefined : err ?? new LalError('closed', `pull: ${opts.url}: closed before play started`)),
-          };
-        },
+      const session = await openRtmpClient({
+        url: opts.url,
+        mode: 'play',
+        log,
+        timeoutMs: opts.timeoutMs,
+        onBytes: (n) => (res.bytes += n),
+        onMedia: (m) => onTag({ type: m.type, timestamp: m.timestamp, body: m.body }),
       });
-      client!.start();
+      started = true;
+      conn = session.conn;
+      session.ended.then(() => finish());
     } else {
       const u = new URL(opts.url);
       if (u.protocol !== 'http:' || !u.pathname.endsWith('.flv')) throw new LalError('usage', `pull: unsupported url ${opts.url} (rtmp://… or http://….flv)`);
