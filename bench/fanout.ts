@@ -7,13 +7,12 @@
  *   bun bench/fanout.ts [--n 100,500,1000] [--duration 20] [--proto rtmp,flv]
  * Loopback only; every child is stopped by PID at the end.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
-import { spawnTracked, stopAll, waitFor, collect } from '../test/helpers/proc.ts';
-import { freePort, procCpuSec, procRssMb } from './_proc.ts';
+import { spawnTracked, stopAll, waitFor } from '../test/helpers/proc.ts';
+import { makeBenchMedia, procCpuSec, procRssMb, startBenchServer } from './_proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,36 +26,13 @@ const counts = values.n!.split(',').map(Number);
 const protos = values.proto!.split(',');
 const duration = Number(values.duration);
 const kbps = Number(values.kbps);
-const root = new URL('..', import.meta.url).pathname;
 const bun = process.execPath;
-const tmp = mkdtempSync(join(tmpdir(), 'lal-bench-'));
-
-
-
-const rtmpPort = await freePort();
-const httpPort = await freePort();
-const apiPort = await freePort();
-const conf = JSON.parse(readFileSync(join(root, 'conf/lalserver.conf.json'), 'utf8'));
-Object.assign(conf.rtmp, { addr: `127.0.0.1:${rtmpPort}`, rtmps_enable: false, gop_num: 1 });
-Object.assign(conf.default_http, { http_listen_addr: `127.0.0.1:${httpPort}` });
-for (const k of ['httpflv', 'httpts', 'hls']) conf[k].enable_https = false;
-conf.hls.enable = false;
-Object.assign(conf.rtsp, { enable: false, rtsps_enable: false, ws_rtsp_enable: false });
-Object.assign(conf.http_api, { addr: `127.0.0.1:${apiPort}` });
-conf.pprof.enable = false;
-Object.assign(conf.log, { level: 2, filename: '', is_to_stdout: true });
-const confFile = join(tmp, 'bench.conf.json');
-writeFileSync(confFile, JSON.stringify(conf));
-
-// A 2 Mbit/s 30 s fixture (not committed: made here), looped while publishing.
+const srv = await startBenchServer({ tag: 'fanout' });
+const { tmp, rtmpPort, httpPort, apiPort } = srv;
+const server = { pid: srv.pid };
+// A 2 Mbit/s 30 s stream, looped while publishing.
 const media = join(tmp, 'bench.flv');
-const mk = Bun.spawnSync([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '30',
-  '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-b:v', `${kbps - 128}k`, '-maxrate', `${kbps - 128}k`, '-bufsize', `${kbps}k`, '-x264-params', 'nal-hrd=cbr', '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', media]);
-if (mk.exitCode !== 0) throw new Error(`bench: making the fixture failed: ${mk.stderr}`);
-
-const server = spawnTracked([bun, join(root, 'bin/lal.ts'), 'serve', '-c', confFile], { cwd: tmp });
-const serverOut = collect(server.stdout);
-await waitFor(() => serverOut.text().includes('server started'), 10_000, 'server start');
+await makeBenchMedia(media, { kbps, seconds: 30 });
 const pub = spawnTracked([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', media, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/bench`]);
 await waitFor(async () => {
   const r = await fetch(`http://127.0.0.1:${apiPort}/api/stat/group?stream_name=bench`).then((x) => x.json()) as { error_code: number };
@@ -75,7 +51,7 @@ try {
   for (const proto of protos) {
     for (const n of counts) {
       const url = proto === 'rtmp' ? `rtmp://127.0.0.1:${rtmpPort}/live/bench` : `http://127.0.0.1:${httpPort}/live/bench.flv`;
-      const b = spawnTracked([bun, join(root, 'bin/lal.ts'), 'bench', '-i', url, '-n', String(n), '--duration', String(duration), '--ramp', '500', '--json']);
+      const b = spawnTracked([bun, new URL('../bin/lal.ts', import.meta.url).pathname, 'bench', '-i', url, '-n', String(n), '--duration', String(duration), '--ramp', '500', '--json']);
       // Server CPU is read over the hold window only (all players connected and playing).
       let cpu0 = 0;
       let pub0 = 0;

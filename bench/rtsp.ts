@@ -9,14 +9,13 @@
  *   bun bench/rtsp.ts [--n 100,500] [--duration 20] [--source rtmp,rtsp] [--kbps 2000] [--ramp 500]
  * Loopback only; every child is stopped by PID at the end.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
-import { collect, spawnTracked, stopAll, waitFor } from '../test/helpers/proc.ts';
+import { spawnTracked, stopAll, waitFor } from '../test/helpers/proc.ts';
 import { startRtspPlayer, type RtspBenchPlayer } from '../lib/client/bench-rtsp.ts';
-import { freePort, percentile, procCpuSec, procRssMb } from './_proc.ts';
+import { makeBenchMedia, percentile, procCpuSec, procRssMb, startBenchServer } from './_proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,37 +32,12 @@ const sources = values.source!.split(',');
 const duration = Number(values.duration);
 const kbps = Number(values.kbps);
 const rampPerSec = Number(values.ramp);
-const root = new URL('..', import.meta.url).pathname;
-const bun = process.execPath;
-const tmp = mkdtempSync(join(tmpdir(), 'lal-bench-rtsp-'));
-
-
-const rtmpPort = await freePort();
-const rtspPort = await freePort();
-const httpPort = await freePort();
-const apiPort = await freePort();
-const conf = JSON.parse(readFileSync(join(root, 'conf/lalserver.conf.json'), 'utf8'));
-Object.assign(conf.rtmp, { addr: `127.0.0.1:${rtmpPort}`, rtmps_enable: false, gop_num: 1 });
-Object.assign(conf.default_http, { http_listen_addr: `127.0.0.1:${httpPort}` });
-for (const k of ['httpflv', 'httpts', 'hls']) conf[k].enable_https = false;
-conf.hls.enable = false;
-conf.httpts.enable = false;
-Object.assign(conf.rtsp, { enable: true, addr: `127.0.0.1:${rtspPort}`, rtsps_enable: false, ws_rtsp_enable: false, out_wait_key_frame_flag: true, auth_enable: false });
-Object.assign(conf.http_api, { addr: `127.0.0.1:${apiPort}` });
-conf.pprof.enable = false;
-Object.assign(conf.log, { level: 2, filename: '', is_to_stdout: true });
-const confFile = join(tmp, 'bench.conf.json');
-writeFileSync(confFile, JSON.stringify(conf));
-
-// A 2 Mbit/s 30 s 720p fixture (made here, not committed), looped while publishing.
+const srv = await startBenchServer({ tag: 'rtsp', rtsp: true });
+const { tmp, rtmpPort, apiPort, rtspPort } = srv;
+const server = { pid: srv.pid };
+// A 2 Mbit/s 30 s 720p stream, looped while publishing.
 const media = join(tmp, 'bench.flv');
-const mk = Bun.spawnSync([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '30',
-  '-c:v', 'libx264', '-preset', 'veryfast', '-g', '50', '-b:v', `${kbps - 128}k`, '-maxrate', `${kbps - 128}k`, '-bufsize', `${kbps}k`, '-x264-params', 'nal-hrd=cbr', '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', media]);
-if (mk.exitCode !== 0) throw new Error(`bench: making the fixture failed: ${mk.stderr}`);
-
-const server = spawnTracked([bun, join(root, 'bin/lal.ts'), 'serve', '-c', confFile], { cwd: tmp });
-const serverOut = collect(server.stdout);
-await waitFor(() => serverOut.text().includes('server started'), 15_000, 'server start');
+await makeBenchMedia(media, { kbps, seconds: 30 });
 
 interface Row { source: string; n: number; failed: number; slow: number; aggMbps: number; cpuPct: number; cpuPerGbit: number; rssMb: number; ffMed: number; ffP95: number }
 const rows: Row[] = [];
