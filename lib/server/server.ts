@@ -192,6 +192,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
     [config.http_notify.enable, 'http_notify'],
     [config.in_session.add_dummy_audio_enable, 'in_session.add_dummy_audio_enable'],
     [config.gb28181.enable, 'gb28181'],
+    [config.rtmp.merge_write_size > 0, 'rtmp.merge_write_size (each packet is written at once)'],
   ];
   for (const [on, what] of notYet) if (on) log.warn(`${what} is enabled in the config but not implemented in lal ${LAL_VERSION} yet; ignored`);
 
