@@ -20,7 +20,7 @@ import { parseH265Sps } from '../codec/h265/sps.ts';
 import { parseFlvAudioTag, type FlvAudioTagInfo } from '../format/flv/audio-header.ts';
 import { FlvTagType } from '../format/flv/tag.ts';
 import { FlvVideoFrameType, parseFlvVideoTag, type FlvVideoTagInfo } from '../format/flv/video-header.ts';
-import { stripSetDataFrame } from '../protocol/rtmp/messages.ts';
+import { stripSetDataFrame } from '../format/flv/metadata.ts';
 
 /** An RTMP message after chunk reassembly (or an FLV tag): type 8/9/18, ms, FLV tag body. */
 export interface RtmpMediaMessage {
@@ -50,7 +50,7 @@ function startsWith(buf: Uint8Array, prefix: Uint8Array): boolean {
 }
 
 // `@setDataFrame` handling lives once, in protocol/rtmp/messages.ts (media.md §2).
-export { SET_DATA_FRAME as AMF0_SET_DATA_FRAME, stripSetDataFrame, withSetDataFrame as addSetDataFrame } from '../protocol/rtmp/messages.ts';
+export { SET_DATA_FRAME as AMF0_SET_DATA_FRAME, stripSetDataFrame, withSetDataFrame as addSetDataFrame } from '../format/flv/metadata.ts';
 
 /** Sample rate lal assumes for codecs whose FLV flags cannot say it (media.md §5.1). */
 const G711_SAMPLE_RATE = 8000;

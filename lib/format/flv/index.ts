@@ -5,3 +5,4 @@ export * from './reader.ts';
 export * from './file.ts';
 export * from './video-header.ts';
 export * from './audio-header.ts';
+export * from './metadata.ts';

@@ -102,27 +102,5 @@ export function parseUserControl(body: Uint8Array): { event: number; value: numb
   return { event: u16be(body, 0), value: u32be(body, 2) };
 }
 
-/** AMF0 string `@setDataFrame` (media.md §2). */
-export const SET_DATA_FRAME = Uint8Array.of(
-  0x02, 0x00, 0x0d, 0x40, 0x73, 0x65, 0x74, 0x44, 0x61, 0x74, 0x61, 0x46, 0x72, 0x61, 0x6d, 0x65,
-);
-
-function startsWithSetDataFrame(body: Uint8Array): boolean {
-  if (body.length < SET_DATA_FRAME.length) return false;
-  for (let i = 0; i < SET_DATA_FRAME.length; i++) if (body[i] !== SET_DATA_FRAME[i]) return false;
-  return true;
-}
-
-/** Metadata "without SDF" form: a view without a leading `@setDataFrame` string (media.md §2). */
-export function stripSetDataFrame(body: Uint8Array): Uint8Array {
-  return startsWithSetDataFrame(body) ? body.subarray(SET_DATA_FRAME.length) : body;
-}
-
-/** Metadata "with SDF" form: `@setDataFrame` prepended if absent (new buffer), else `body` itself. */
-export function withSetDataFrame(body: Uint8Array): Uint8Array {
-  if (startsWithSetDataFrame(body)) return body;
-  const out = new Uint8Array(SET_DATA_FRAME.length + body.length);
-  out.set(SET_DATA_FRAME, 0);
-  out.set(body, SET_DATA_FRAME.length);
-  return out;
-}
+// `@setDataFrame` forms live with the FLV format (media.md §2); re-exported for RTMP users.
+export { SET_DATA_FRAME, stripSetDataFrame, withSetDataFrame } from '../../format/flv/metadata.ts';
