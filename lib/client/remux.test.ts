@@ -3,6 +3,7 @@
  * AvPacket level (same NAL units and raw audio frames, same parameter sets, same relative
  * timing), FLV → FLV pass-through, failures that leave nothing behind.
  */
+import { mulberry32 } from '../core/testing.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -245,17 +246,6 @@ describe('failures leave nothing behind', () => {
 });
 
 describe('hostile input: only remux LalErrors, never a stray temporary file', () => {
-  /** mulberry32: a tiny seeded PRNG so failures reproduce. */
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const dir = join(tmp, 'hostile');
   mkdirSync(dir, { recursive: true });
 
@@ -286,7 +276,7 @@ describe('hostile input: only remux LalErrors, never a stray temporary file', ()
   });
 
   test('random bytes behind a valid FLV header, and random TS packets', async () => {
-    const rnd = prng(3);
+    const rnd = mulberry32(3);
     for (let i = 0; i < 100; i++) {
       const body = new Uint8Array(1 + Math.floor(rnd() * 4000)).map(() => Math.floor(rnd() * 256));
       if (i % 2 === 0) {

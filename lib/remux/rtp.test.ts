@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesEqual } from '../core/bytes.ts';
 import { ParseError } from '../core/errors.ts';
+import { mulberry32 } from '../core/testing.ts';
 import type { AvPacket, TrackInfo } from '../core/packet.ts';
 import { FlvReader } from '../format/flv/reader.ts';
 import { encodeAmf0 } from '../format/amf0/index.ts';
@@ -12,16 +13,6 @@ import { AvToRtp, RtpToAv, RTP_OUT_ANALYSIS_PACKETS, metadataCodecs, rtpOutReady
 
 const FIXTURES = join(import.meta.dir, '../../fixtures');
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A fixture FLV → its final TrackInfo and its AvPackets (in file order). */
 function loadFlv(name: string): { tracks: TrackInfo; packets: AvPacket[] } {
