@@ -8,14 +8,15 @@
  * A handler never yields a 500: a thrown error becomes `{"error_code":500,"desp":"internal
  * error: …"}` [PROPOSED] (with the endpoint's error `data` shape) and is logged.
  *
- * Runtime-neutral: only Hono and node:fs (to read `lal.html` once); `lib/server` serves it.
+ * Only Hono; `lal.html` is imported as text (so a bundled `lal`, dist/, carries it too);
+ * `lib/server` serves it.
  */
-import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
 import { errorText } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { LAL_VERSION } from '../core/version.ts';
 import type { ServerControl } from './control.ts';
+import lalHtml from './lal.html' with { type: 'text' };
 import type {
   LalInfo,
   StatGroup,
@@ -276,7 +277,8 @@ export interface ApiAppOptions {
  */
 export function createApiApp(control: ServerControl, opts: ApiAppOptions = {}): Hono {
   const log = opts.log ?? silentLogger;
-  const webUi = readFileSync(new URL('./lal.html', import.meta.url), 'utf8');
+  // `with { type: 'text' }` makes it the file's text; bun-types declares every *.html an HTMLBundle.
+  const webUi = lalHtml as unknown as string;
   const app = new Hono();
 
   /** Registers `path` for every method; a throw becomes a 500 JSON with `errorData`. */

@@ -20,7 +20,7 @@ import { ADTS_HEADER_SIZE, encodeAdtsHeaderInto, MAX_ADTS_FRAME_LENGTH } from '.
 import { decodeAsc, type AscInfo } from '../codec/aac/asc.ts';
 import { NaluTypeH264 } from '../codec/h264/nalu.ts';
 import { isH265Irap, NaluTypeH265 } from '../codec/h265/nalu.ts';
-import { packetizePes } from '../format/mpegts/packet.ts';
+import { packetizePes, type PesPayloadWriter } from '../format/mpegts/packet.ts';
 import { PesStreamId } from '../format/mpegts/pes.ts';
 import { encodePatPmt, TsPid, type PmtStreams } from '../format/mpegts/psi.ts';
 import type { TsFrame } from '../format/mpegts/types.ts';
@@ -436,19 +436,26 @@ export class AvToMpegts {
     if (frames.length === 0) return undefined;
     this.audioCache = [];
     this.audioCacheAsc = [];
-    // One allocation for all ADTS headers of this PES; the raw frames are not copied here.
-    const headers = new Uint8Array(frames.length * ADTS_HEADER_SIZE);
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < frames.length; i++) {
-      const off = i * ADTS_HEADER_SIZE;
-      encodeAdtsHeaderInto(ascs[i], frames[i].length, headers, off);
-      parts.push(headers.subarray(off, off + ADTS_HEADER_SIZE), frames[i]);
-    }
-    return this.emit('audio', parts, this.audioCacheFirst, 0, false);
+    // The ADTS headers and frames are written straight into the TS buffer by the packetiser:
+    // nothing is allocated or viewed per frame.
+    let length = 0;
+    for (let i = 0; i < frames.length; i++) length += ADTS_HEADER_SIZE + frames[i].length;
+    const payload: PesPayloadWriter = {
+      length,
+      writeInto(out, off) {
+        for (let i = 0; i < frames.length; i++) {
+          const f = frames[i];
+          off += encodeAdtsHeaderInto(ascs[i], f.length, out, off);
+          out.set(f, off);
+          off += f.length;
+        }
+      },
+    };
+    return this.emit('audio', payload, this.audioCacheFirst, 0, false);
   }
 
   /** §4.4 rebasing, §4.5 boundary, §4.6 packetisation. `cts` in 90 kHz ticks. */
-  private emit(kind: 'video' | 'audio', parts: Uint8Array[], rawDts: number, cts: number, key: boolean): TsFrame {
+  private emit(kind: 'video' | 'audio', payload: readonly Uint8Array[] | PesPayloadWriter, rawDts: number, cts: number, key: boolean): TsFrame {
     const video = kind === 'video';
     let base = video ? this.videoBase : this.audioBase;
     if (base === undefined) {
@@ -474,7 +481,7 @@ export class AvToMpegts {
         dts: dts + PES_DELAY,
         pcr: video && key ? (dts > PES_DELAY ? dts - PES_DELAY : 0) : undefined,
         randomAccess: video && key,
-        payload: parts,
+        payload,
       },
       video ? this.videoCc : this.audioCc,
       this.alloc,

@@ -152,7 +152,7 @@ export class RtmpToAv {
     const lengthSize = this.current.video?.codec === h.codec ? this.naluLengthSize : DEFAULT_NALU_LENGTH_SIZE;
     let units: Uint8Array[];
     try {
-      units = splitAvcc(body.subarray(h.dataOffset), lengthSize);
+      units = splitAvcc(body, lengthSize, undefined, h.dataOffset);
     } catch (e) {
       // one broken frame is dropped, not the session
       if (e instanceof ParseError) return { kind: 'ignore', reason: `video frame: ${e.message}` };

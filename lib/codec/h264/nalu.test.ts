@@ -55,6 +55,16 @@ describe('splitAvcc', () => {
     expect(() => splitAvcc(fromHex('00000002 0102 0000'))).toThrow(ParseError);
   });
 
+  test('`start` splits from an offset, as of a view from there (offsets in errors count from it)', () => {
+    const units = [AUD, SPS, PPS, IDR];
+    const body = fromHex(`17 01 000000 ${toHex(avcc(units, 4))}`); // an FLV AVC NALU tag body
+    const got = splitAvcc(body, 4, undefined, 5);
+    expect(got.map(toHex)).toEqual(units.map(toHex));
+    for (const u of got) expect(u.buffer).toBe(body.buffer);
+    expect(splitAvcc(body, 4, undefined, body.length)).toEqual([]);
+    expect(() => splitAvcc(fromHex('aabbcc 00000005 0102'), 4, undefined, 3)).toThrow(/avcc: NAL length 5 at offset 0 runs past the end/);
+  });
+
   test('invalid length size is a ParseError', () => {
     expect(() => splitAvcc(fromHex('00'), 0)).toThrow(ParseError);
     expect(() => splitAvcc(fromHex('00'), 5)).toThrow(ParseError);

@@ -36,25 +36,26 @@ export function h264NaluType(nalu: Uint8Array): number {
 }
 
 /**
- * Split length-prefixed NAL units (AVCC, as in FLV/RTMP and MP4). Returns views into `buf`.
- * Zero-length entries are skipped. Throws ParseError when a length field or a NAL unit runs
- * past the end, or when there are more than `maxNalus` units.
+ * Split length-prefixed NAL units (AVCC, as in FLV/RTMP and MP4) in `buf[start…]` (an FLV tag
+ * body is split from its data offset without a view of it first). Returns views into `buf`;
+ * offsets in errors count from `start`. Zero-length entries are skipped. Throws ParseError when
+ * a length field or a NAL unit runs past the end, or when there are more than `maxNalus` units.
  */
-export function splitAvcc(buf: Uint8Array, lengthSize = 4, maxNalus = MAX_NALUS_PER_AU): Uint8Array[] {
+export function splitAvcc(buf: Uint8Array, lengthSize = 4, maxNalus = MAX_NALUS_PER_AU, start = 0): Uint8Array[] {
   if (lengthSize < 1 || lengthSize > 4 || !Number.isInteger(lengthSize)) {
     throw new ParseError(`avcc: NAL length size ${lengthSize} is not 1..4`);
   }
   const out: Uint8Array[] = [];
-  let off = 0;
+  let off = start;
   while (off < buf.length) {
     if (off + lengthSize > buf.length) {
-      throw new ParseError(`avcc: ${buf.length - off} trailing bytes at offset ${off} are shorter than a ${lengthSize}-byte length`, 'truncated');
+      throw new ParseError(`avcc: ${buf.length - off} trailing bytes at offset ${off - start} are shorter than a ${lengthSize}-byte length`, 'truncated');
     }
     let len = 0;
     for (let i = 0; i < lengthSize; i++) len = len * 256 + buf[off + i];
     off += lengthSize;
     if (len > buf.length - off) {
-      throw new ParseError(`avcc: NAL length ${len} at offset ${off - lengthSize} runs past the end (${buf.length - off} bytes left)`, 'truncated');
+      throw new ParseError(`avcc: NAL length ${len} at offset ${off - lengthSize - start} runs past the end (${buf.length - off} bytes left)`, 'truncated');
     }
     if (len > 0) {
       if (out.length >= maxNalus) {

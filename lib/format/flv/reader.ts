@@ -63,6 +63,20 @@ export class FlvReader {
     }
     let pos = 0;
     for (;;) {
+      // Whole tags lying in the chunk (the usual case): header and body read in place, one
+      // tight loop per chunk (`lal remux` runs this cold, in the interpreter, for every tag).
+      if (this.state === 'tag-header' && s.length === 0) {
+        const end = chunk.length;
+        const max = this.maxTagSize;
+        while (pos + FLV_TAG_HEADER_SIZE <= end) {
+          const size = (chunk[pos + 1] << 16) | (chunk[pos + 2] << 8) | chunk[pos + 3];
+          const bodyAt = pos + FLV_TAG_HEADER_SIZE;
+          if (size > max || bodyAt + size + FLV_PREV_TAG_SIZE_SIZE > end) break;
+          const timestamp = ((chunk[pos + 4] << 16) | (chunk[pos + 5] << 8) | chunk[pos + 6] | (chunk[pos + 7] << 24)) >>> 0;
+          tags.push({ type: chunk[pos] & 0x1f, timestamp, body: size === 0 ? new Uint8Array(0) : chunk.subarray(bodyAt, bodyAt + size) });
+          pos = bodyAt + size + FLV_PREV_TAG_SIZE_SIZE;
+        }
+      }
       // Each step consumes one item of known size: read in place from the chunk when the stash
       // is empty and the chunk holds all of it (the usual case), else gathered in the stash.
       const want = this.itemSize();

@@ -25,3 +25,26 @@ describe('crc32Mpeg2', () => {
     expect(crc32Mpeg2(s, 2, s.length - 5)).toBe(0x2e701905);
   });
 });
+
+describe('crc32Mpeg2 table', () => {
+  /** The bit-at-a-time CRC the written-out table must agree with: MSB first, polynomial 0x04C11DB7. */
+  function bitwise(buf: Uint8Array): number {
+    let crc = 0xffffffff;
+    for (const b of buf) {
+      crc ^= b << 24;
+      for (let k = 0; k < 8; k++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+    }
+    return crc >>> 0;
+  }
+
+  test('every table entry (every single byte after an all-ones register) matches the bitwise CRC', () => {
+    for (let b = 0; b < 256; b++) expect(crc32Mpeg2(Uint8Array.of(b))).toBe(bitwise(Uint8Array.of(b)));
+  });
+
+  test('pairs of bytes exercise every entry from a non-trivial register', () => {
+    for (let b = 0; b < 256; b++) {
+      const two = Uint8Array.of(b, 255 - b);
+      expect(crc32Mpeg2(two)).toBe(bitwise(two));
+    }
+  });
+});

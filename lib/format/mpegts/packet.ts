@@ -162,8 +162,22 @@ export interface PesPacketizeInput {
   pcr?: number;
   /** random_access_indicator on the first packet (LAL sets it together with the PCR). */
   randomAccess?: boolean;
-  /** The PES payload as pieces written back to back (no need to concatenate first). */
-  payload: readonly Uint8Array[];
+  /**
+   * The PES payload: pieces written back to back (no need to concatenate first), or a writer
+   * that produces it straight into the packetiser's buffer (e.g. ADTS headers and frames, with no
+   * views made of either).
+   */
+  payload: readonly Uint8Array[] | PesPayloadWriter;
+}
+
+/** A PES payload its producer writes itself: exactly `length` bytes at `out[off…]`. */
+export interface PesPayloadWriter {
+  readonly length: number;
+  writeInto(out: Uint8Array, off: number): void;
+}
+
+function isPayloadWriter(p: readonly Uint8Array[] | PesPayloadWriter): p is PesPayloadWriter {
+  return !Array.isArray(p);
 }
 
 /** Length of the first packet's own adaptation data (flags byte + PCR), 0 when it has none. */
@@ -172,7 +186,8 @@ function firstAdaptationData(input: PesPacketizeInput): number {
   return input.randomAccess ? 1 : 0;
 }
 
-function payloadLength(parts: readonly Uint8Array[]): number {
+function payloadLength(parts: readonly Uint8Array[] | PesPayloadWriter): number {
+  if (isPayloadWriter(parts)) return parts.length;
   let n = 0;
   for (let i = 0; i < parts.length; i++) n += parts[i].length;
   return n;
@@ -237,6 +252,9 @@ export function packetizePes(
   return { bytes, cc };
 }
 
+/** Parts up to this size are copied byte by byte: cheaper than a native `set` call for them. */
+const SMALL_PART = 16;
+
 /** The packets of `packetizePesInto`, sizes computed by the caller; returns the last CC. */
 function writePackets(
   input: PesPacketizeInput,
@@ -254,52 +272,93 @@ function writePackets(
   }
   // Gather the payload at the end of the output region, then move each packet's share forward
   // into place (a byte never moves backwards: every packet adds overhead before its payload),
-  // so each packet costs one copyWithin and no allocation.
+  // so each packet costs one copyWithin and no allocation. This runs once per frame for every
+  // TS output, and `lal remux` runs it cold: the loops below keep native calls and branches per
+  // packet to a minimum (the first and last packets, which carry the headers and the stuffing,
+  // are written outside the loop of full middle packets).
   const parts = input.payload;
   let src = off + size - total;
-  for (let i = 0, o = src; i < parts.length; i++) {
-    out.set(parts[i], o);
-    o += parts[i].length;
+  if (isPayloadWriter(parts)) parts.writeInto(out, src);
+  else {
+    for (let i = 0, o = src; i < parts.length; i++) {
+      const part = parts[i];
+      const n = part.length;
+      if (n <= SMALL_PART) for (let k = 0; k < n; k++) out[o + k] = part[k];
+      else out.set(part, o);
+      o += n;
+    }
   }
   const pidHi = (input.pid >> 8) & 0x1f;
   const pidLo = input.pid & 0xff;
   let cc = lastCc & 0x0f;
   let remaining = total;
   let p = off;
-  for (let i = 0; i < count; i++) {
-    const first = i === 0;
+
+  // The first packet: PUSI, its own adaptation data (random access, PCR), the PES header, and
+  // stuffing when the whole PES fits in it.
+  {
     cc = (cc + 1) & 0x0f;
-    const ownAf = first ? afData : 0; // adaptation data other than stuffing
-    const headRoom = TS_PAYLOAD_SIZE - (first ? pesLen : 0) - (ownAf > 0 ? 1 + ownAf : 0);
+    const headRoom = TS_PAYLOAD_SIZE - pesLen - (afData > 0 ? 1 + afData : 0);
     const n = remaining < headRoom ? remaining : headRoom;
     const stuffing = headRoom - n;
-    const hasAf = ownAf > 0 || stuffing > 0;
-    // payload first: its destination ends this packet and never overlaps bytes not yet moved
     const dst = p + TS_PACKET_SIZE - n;
     if (dst !== src && n > 0) out.copyWithin(dst, src, src + n);
     src += n;
     remaining -= n;
-    out[p] = TS_SYNC_BYTE;
-    out[p + 1] = (first ? 0x40 : 0) | pidHi;
-    out[p + 2] = pidLo;
-    out[p + 3] = ((hasAf ? TsAdaptationFieldControl.Both : TsAdaptationFieldControl.Payload) << 4) | cc;
-    let w = p + TS_HEADER_SIZE;
-    if (ownAf > 0) {
-      out[w++] = ownAf + stuffing; // adaptation_field_length
-      out[w++] = (input.randomAccess || input.pcr !== undefined ? AdaptationFlag.RandomAccess : 0) | (input.pcr !== undefined ? AdaptationFlag.Pcr : 0);
-      if (input.pcr !== undefined) w += encodePcrInto(input.pcr, out, w);
-      out.fill(0xff, w, w + stuffing);
-      w += stuffing;
-    } else if (stuffing > 0) {
-      out[w++] = stuffing - 1; // adaptation_field_length
-      if (stuffing >= 2) {
-        out[w++] = 0; // no flags
-        out.fill(0xff, w, w + stuffing - 2);
-        w += stuffing - 2;
-      }
-    }
-    if (first) encodePesHeaderInto({ streamId: input.streamId, payloadLength: total, pts: input.pts, dts: input.dts }, out, w);
+    let w = writeHeaderAndAf(out, p, 0x40 | pidHi, pidLo, cc, afData, stuffing, input);
+    encodePesHeaderInto({ streamId: input.streamId, payloadLength: total, pts: input.pts, dts: input.dts }, out, w);
     p += TS_PACKET_SIZE;
   }
+  // Full middle packets: 4-byte header, 184 payload bytes.
+  const b3 = (TsAdaptationFieldControl.Payload << 4);
+  while (remaining > TS_PAYLOAD_SIZE) {
+    cc = (cc + 1) & 0x0f;
+    out.copyWithin(p + TS_HEADER_SIZE, src, src + TS_PAYLOAD_SIZE);
+    out[p] = TS_SYNC_BYTE;
+    out[p + 1] = pidHi;
+    out[p + 2] = pidLo;
+    out[p + 3] = b3 | cc;
+    src += TS_PAYLOAD_SIZE;
+    remaining -= TS_PAYLOAD_SIZE;
+    p += TS_PACKET_SIZE;
+  }
+  // The last packet: the rest of the payload, padded through its adaptation field.
+  if (remaining > 0) {
+    cc = (cc + 1) & 0x0f;
+    const n = remaining;
+    const dst = p + TS_PACKET_SIZE - n;
+    if (dst !== src) out.copyWithin(dst, src, src + n);
+    writeHeaderAndAf(out, p, pidHi, pidLo, cc, 0, TS_PAYLOAD_SIZE - n, input);
+  }
   return cc;
+}
+
+/**
+ * Packet header and adaptation field at `p`: own adaptation data (`afData` bytes: flags, PCR)
+ * then `stuffing` bytes; an existing field grows and `FF` follows its data, otherwise a field of
+ * length stuffing−1 with flags `00` and `FF`s is added (one stuffing byte is just
+ * `adaptation_field_length 0`). Returns where the payload starts.
+ */
+function writeHeaderAndAf(out: Uint8Array, p: number, b1: number, pidLo: number, cc: number, afData: number, stuffing: number, input: PesPacketizeInput): number {
+  const hasAf = afData > 0 || stuffing > 0;
+  out[p] = TS_SYNC_BYTE;
+  out[p + 1] = b1;
+  out[p + 2] = pidLo;
+  out[p + 3] = ((hasAf ? TsAdaptationFieldControl.Both : TsAdaptationFieldControl.Payload) << 4) | cc;
+  let w = p + TS_HEADER_SIZE;
+  if (afData > 0) {
+    out[w++] = afData + stuffing; // adaptation_field_length
+    out[w++] = (input.randomAccess || input.pcr !== undefined ? AdaptationFlag.RandomAccess : 0) | (input.pcr !== undefined ? AdaptationFlag.Pcr : 0);
+    if (input.pcr !== undefined) w += encodePcrInto(input.pcr, out, w);
+    out.fill(0xff, w, w + stuffing);
+    w += stuffing;
+  } else if (stuffing > 0) {
+    out[w++] = stuffing - 1; // adaptation_field_length
+    if (stuffing >= 2) {
+      out[w++] = 0; // no flags
+      out.fill(0xff, w, w + stuffing - 2);
+      w += stuffing - 2;
+    }
+  }
+  return w;
 }
