@@ -1,5 +1,5 @@
 /** `lal serve [-c FILE] [-p DIR]`: the full server on a LAL config (config.md §1). */
-import { defineCommand } from 'citty';
+import { defineCommand } from './_args.ts';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createConsola } from 'consola';

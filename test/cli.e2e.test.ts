@@ -105,3 +105,28 @@ describe('lal CLI', () => {
     }, 30_000);
   }
 });
+
+describe('lal CLI: direct start path and citty fallback (commands/_args.ts)', () => {
+  test('help, usage errors and unusual flags still go through citty', async () => {
+    const help = await run([...lal, 'push', '--help'], 20_000);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('USAGE');
+    expect(help.stdout).toContain('--no-realtime');
+
+    const missing = await run([...lal, 'remux', '-i', join(tmp, 'in.flv')], 20_000);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('USAGE');
+    expect(missing.stderr).toContain('Missing required argument: --output');
+
+    const unknown = await run([...lal, 'remux', '--bogus', '-o', join(tmp, 'x.ts')], 20_000);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Missing required argument: --input');
+  });
+
+  test('plain arguments run the subcommand directly, with the same errors', async () => {
+    const r = await run([...lal, 'remux', '-i', join(tmp, 'nope.flv'), '-o', join(tmp, 'nope.ts')], 20_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('nope.flv');
+    noStack(r.stderr + r.stdout);
+  });
+});
