@@ -403,6 +403,56 @@ describe('RtmpToAv over a real ffmpeg H.264/AAC FLV', () => {
   });
 });
 
+describe('RtmpToAv classic AVC and raw AAC (the unparsed fast path) agree with the general path', () => {
+  const seqH264 = (prefix: string) => fromHex(`${prefix}0164000dffe100196764000dacd94141fb011000000300100000030320f142996001000668ebe3cb22c0`);
+  const IDR = '00000005' + '6588840011';
+  const SEI_P = '00000003' + '06aabb' + '00000004' + '419a2201';
+
+  test('classic frames (fast path) equal enhanced avc1 CodedFrames (parsed header) for every frame type and composition time', () => {
+    const c = new RtmpToAv();
+    const e = new RtmpToAv();
+    c.push({ type: 9, timestamp: 0, body: seqH264('1700000000') });
+    e.push({ type: 9, timestamp: 0, body: seqH264('90' + fc('avc1')) });
+    const strip = (p: AvPacket) => ({ ...p, flvBody: 0, units: p.units.map(toHex) });
+    let n = 0;
+    for (const frameType of [1, 2, 3, 4]) {
+      for (const cts of ['000000', '000050', 'ffffd8', '7fffff', '800000']) {
+        for (const au of [IDR, SEI_P]) {
+          const ts = 1000 + 40 * n++;
+          const pc = asPacket(c.push({ type: 9, timestamp: ts, body: fromHex(`${frameType}701${cts}${au}`) }));
+          const pe = asPacket(e.push({ type: 9, timestamp: ts, body: fromHex(`${(0x80 | (frameType << 4) | 1).toString(16)}${fc('avc1')}${cts}${au}`) }));
+          expect(strip(pc)).toEqual(strip(pe));
+          expect(pc.key).toBe(frameType === 1 || au === IDR);
+          const ctsMs = (parseInt(cts, 16) << 8) >> 8;
+          expect(pc.pts - pc.dts).toBe(ctsMs * 90);
+        }
+      }
+    }
+  });
+
+  test('a command frame (type 5), an empty or sequence-header AVC tag never take the fast path', () => {
+    const r = new RtmpToAv();
+    r.push({ type: 9, timestamp: 0, body: seqH264('1700000000') });
+    expect(asPacket(r.push({ type: 9, timestamp: 0, body: fromHex('5701000000') })).codec).toBe('other');
+    expect(r.push({ type: 9, timestamp: 0, body: fromHex('2701000000') }).kind).toBe('ignore');
+    expect(r.push({ type: 9, timestamp: 0, body: fromHex('2702000000') }).kind).toBe('packet'); // end of sequence
+  });
+
+  test('raw AAC frames with any rate/size/channel bits; before the sequence header they are ignored', () => {
+    const r = new RtmpToAv();
+    expect(r.push({ type: 8, timestamp: 0, body: fromHex('af01aabb') }).kind).toBe('ignore');
+    r.push({ type: 8, timestamp: 0, body: fromHex('af00120856e500') });
+    for (const b0 of ['a0', 'a5', 'aa', 'af']) {
+      const body = fromHex(`${b0}01aabbcc`);
+      const p = asPacket(r.push({ type: 8, timestamp: 23, body }));
+      expect([p.kind, p.codec, p.dts, p.pts, p.key, p.units.map(toHex)]).toEqual(['audio', 'aac', 23 * 90, 23 * 90, true, ['aabbcc']]);
+      expect(p.flvBody).toBe(body);
+      expect(p.units[0].buffer).toBe(body.buffer);
+    }
+    expect(r.push({ type: 8, timestamp: 0, body: fromHex('af01') }).kind).toBe('ignore');
+  });
+});
+
 describe('RtmpToAv metadata', () => {
   const meta = realMessages()[0].body;
   test('@setDataFrame is stripped, giving the same metadata bytes', () => {

@@ -17,9 +17,9 @@ import { parseH264Sps } from '../codec/h264/sps.ts';
 import { decodeHevcConfigRecord } from '../codec/h265/config-record.ts';
 import { isH265KeyFrame } from '../codec/h265/nalu.ts';
 import { parseH265Sps } from '../codec/h265/sps.ts';
-import { parseFlvAudioTag, type FlvAudioTagInfo } from '../format/flv/audio-header.ts';
+import { FlvAacPacketType, FlvSoundFormat, parseFlvAudioTag, type FlvAudioTagInfo } from '../format/flv/audio-header.ts';
 import { FlvTagType } from '../format/flv/tag.ts';
-import { FlvVideoFrameType, parseFlvVideoTag, type FlvVideoTagInfo } from '../format/flv/video-header.ts';
+import { FLV_EX_HEADER_BIT, FlvAvcPacketType, FlvVideoCodecId, FlvVideoFrameType, parseFlvVideoTag, type FlvVideoTagInfo } from '../format/flv/video-header.ts';
 import { stripSetDataFrame } from '../format/flv/metadata.ts';
 
 /** An RTMP message after chunk reassembly (or an FLV tag): type 8/9/18, ms, FLV tag body. */
@@ -89,6 +89,12 @@ export class RtmpToAv {
 
   private video(ts: number, body: Uint8Array): RtmpIngestResult {
     if (body.length === 0) return { kind: 'ignore', reason: 'empty video message' };
+    // The common case first, without a parsed header: a classic AVC coded frame (`17 01`/`27 01`
+    // + composition time). The general path below gives the same packet.
+    const b0 = body[0];
+    if ((b0 & 0x0f) === FlvVideoCodecId.Avc && b0 >> 4 !== FlvVideoFrameType.Command && (b0 & FLV_EX_HEADER_BIT) === 0 && body.length > 5 && body[1] === FlvAvcPacketType.Nalu) {
+      return this.videoFrame(ts, body, b0 >> 4, 'h264', ((body[2] << 24) | (body[3] << 16) | (body[4] << 8)) >> 8, 5);
+    }
     let h: FlvVideoTagInfo;
     try {
       h = parseFlvVideoTag(body);
@@ -101,7 +107,9 @@ export class RtmpToAv {
       // ffmpeg sends `17 02 00 00 00` when it stops (lal#115): benign. Forwarded to RTMP/FLV
       // players as LAL does (an opaque packet without units); other outputs skip it.
       case 'eos': return { kind: 'packet', packet: { ...this.opaqueVideo(ts, body, h), key: false } };
-      case 'nalu': return this.videoFrame(ts, body, h);
+      case 'nalu':
+        if (h.codec === 'other') return { kind: 'packet', packet: this.opaqueVideo(ts, body, h) };
+        return this.videoFrame(ts, body, h.frameType, h.codec, h.cts, h.dataOffset);
       default: return { kind: 'packet', packet: this.opaqueVideo(ts, body, h) };
     }
   }
@@ -146,28 +154,35 @@ export class RtmpToAv {
     return { kind: 'tracks', tracks: this.current };
   }
 
-  private videoFrame(ts: number, body: Uint8Array, h: FlvVideoTagInfo): RtmpIngestResult {
-    if (body.length <= h.dataOffset) return { kind: 'ignore', reason: 'empty video frame' };
-    if (h.codec === 'other') return { kind: 'packet', packet: this.opaqueVideo(ts, body, h) };
-    const lengthSize = this.current.video?.codec === h.codec ? this.naluLengthSize : DEFAULT_NALU_LENGTH_SIZE;
+  /** An AVC/HEVC coded frame: `frameType` and composition time `cts` (ms) from its tag header, NALUs from `dataOffset`. */
+  private videoFrame(ts: number, body: Uint8Array, frameType: number, codec: 'h264' | 'h265', cts: number, dataOffset: number): RtmpIngestResult {
+    if (body.length <= dataOffset) return { kind: 'ignore', reason: 'empty video frame' };
+    const lengthSize = this.current.video?.codec === codec ? this.naluLengthSize : DEFAULT_NALU_LENGTH_SIZE;
     let units: Uint8Array[];
     try {
-      units = splitAvcc(body, lengthSize, undefined, h.dataOffset);
+      units = splitAvcc(body, lengthSize, undefined, dataOffset);
     } catch (e) {
       // one broken frame is dropped, not the session
       if (e instanceof ParseError) return { kind: 'ignore', reason: `video frame: ${e.message}` };
       throw e;
     }
     if (units.length === 0) return { kind: 'ignore', reason: 'video frame without NAL units' };
-    const key = h.frameType === FlvVideoFrameType.Key || (h.codec === 'h264' ? isH264KeyFrame(units) : isH265KeyFrame(units));
+    const key = frameType === FlvVideoFrameType.Key || (codec === 'h264' ? isH264KeyFrame(units) : isH265KeyFrame(units));
     const packet: AvPacket = {
-      kind: 'video', codec: h.codec, dts: ts * MS_TO_TICKS, pts: (ts + h.cts) * MS_TO_TICKS, key, units, flvBody: body,
+      kind: 'video', codec, dts: ts * MS_TO_TICKS, pts: (ts + cts) * MS_TO_TICKS, key, units, flvBody: body,
     };
     return { kind: 'packet', packet };
   }
 
   private audio(ts: number, body: Uint8Array): RtmpIngestResult {
     if (body.length === 0) return { kind: 'ignore', reason: 'empty audio message' };
+    // The common case first, without a parsed header: a raw AAC frame (`AF 01`, any rate/size/
+    // channel bits) once the AAC sequence header is known. The general path below gives the
+    // same packet.
+    if (body.length > 2 && body[0] >> 4 === FlvSoundFormat.Aac && body[1] === FlvAacPacketType.Raw && this.current.audio?.codec === 'aac') {
+      const t = ts * MS_TO_TICKS;
+      return { kind: 'packet', packet: { kind: 'audio', codec: 'aac', dts: t, pts: t, key: true, units: [body.subarray(2)], flvBody: body } };
+    }
     let h: FlvAudioTagInfo;
     try {
       h = parseFlvAudioTag(body);
