@@ -4,7 +4,7 @@
  * Thin: parses the flags, draws a progress bar on a TTY, prints one summary line.
  */
 import type { FileSink } from 'bun';
-import { defineCommand } from 'citty';
+import { defineCommand } from './_args.ts';
 import { ConfigError } from '../lib/core/errors.ts';
 import { remux, type RemuxProgress, type RemuxSummary } from '../lib/client/remux.ts';
 import { fail, shutdownSignal } from './_cli.ts';
@@ -35,6 +35,8 @@ export function formatRemuxSummary(s: RemuxSummary): string {
 }
 
 const BAR_WIDTH = 30;
+/** No progress bar before this: most file conversions are over by then. */
+const PROGRESS_AFTER_MS = 300;
 
 /** stderr is a terminal (or /dev/null, where a progress bar does no harm). */
 async function isTerminal(): Promise<boolean> {
@@ -64,9 +66,11 @@ export default defineCommand({
   async run({ args }) {
     try {
       const signal = shutdownSignal();
-      // Known before the first progress report (after the first input chunk).
-      let tty = false;
-      void isTerminal().then((t) => (tty = t));
+      // A bar only for runs long enough to watch: the terminal check starts with the first report
+      // after PROGRESS_AFTER_MS, so a conversion of a few MB does not pay for it at all.
+      const started = performance.now();
+      let tty: boolean | undefined;
+      let checking = false;
       let drawn: FileSink | undefined;
       const summary = await remux({
         input: args.input,
@@ -75,6 +79,10 @@ export default defineCommand({
         fragmentNum: positiveInt(args.num, '-n/--num', 6),
         signal,
         onProgress: (p) => {
+          if (tty === undefined && !checking && performance.now() - started >= PROGRESS_AFTER_MS) {
+            checking = true;
+            void isTerminal().then((t) => (tty = t));
+          }
           if (!tty) return;
           (drawn ??= Bun.stderr.writer()).write(`\r${progressLine(p)}\x1b[K`);
           drawn.flush();

@@ -5,7 +5,7 @@
  */
 import { mulberry32 } from '../core/testing.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat } from '../core/bytes.ts';
@@ -57,10 +57,13 @@ describe('format detection', () => {
     ['in.flv', 'flv'],
     ['IN.FLV', 'flv'],
     ['dir.x/in.ts', 'ts'],
+    ['a.b.Ts', 'ts'],
+    ['C:\\media\\in.flv', 'flv'],
     ['rtmp://h/app/s', 'rtmp'],
     ['RTMPS://h:443/app/s?k=v', 'rtmp'],
   ])('input %s → %s', (input, kind) => expect(remuxInputKind(input)).toBe(kind as 'flv'));
-  test.each([['in.mp4'], ['in'], ['http://h/live/s.flv'], ['srt://h:1/x.ts']])('input %s is refused', (input) => {
+  // node:path extname rules: a leading dot is a hidden name, not an extension; only the last segment counts
+  test.each([['in.mp4'], ['in'], ['.flv'], ['dir/.ts'], ['in.flv/x'], ['in.flv.'], ['http://h/live/s.flv'], ['srt://h:1/x.ts']])('input %s is refused', (input) => {
     expect(() => remuxInputKind(input)).toThrow(/^remux: (unknown input format|unsupported input URL)/);
   });
   test.each([
@@ -68,7 +71,7 @@ describe('format detection', () => {
     ['out.ts', 'ts'],
     ['d/NAME.m3u8', 'hls'],
   ])('output %s → %s', (output, kind) => expect(remuxOutputKind(output)).toBe(kind as 'flv'));
-  test.each([['out.mkv'], ['out'], ['out.m3u']])('output %s is refused', (output) => {
+  test.each([['out.mkv'], ['out'], ['out.m3u'], ['.m3u8'], ['d.ts/out']])('output %s is refused', (output) => {
     expect(() => remuxOutputKind(output)).toThrow(/^remux: unknown output format/);
   });
 });
@@ -241,6 +244,16 @@ describe('failures leave nothing behind', () => {
     expect((await rejection(remux({ input: join(tmp, 'none.flv'), output: join(tmp, 'o.ts') }))).message).toBe(`remux: cannot read ${join(tmp, 'none.flv')}: no such file`);
     expect((await rejection(remux({ input: fixture('h264-aac.flv'), output: join(tmp, 'o.ts'), fragmentMs: 0 }))).message).toMatch(/fragment duration/);
     expect((await rejection(remux({ input: fixture('h264-aac.flv'), output: fixture('h264-aac.flv') }))).message).toMatch(/same file/);
+    // the same file under another name: a hard link and a symbolic link
+    const orig = join(tmp, 'orig.flv');
+    writeFileSync(orig, readFileSync(fixture('h264-aac.flv')));
+    linkSync(orig, join(tmp, 'hard.flv'));
+    symlinkSync(orig, join(tmp, 'soft.flv'));
+    for (const other of ['hard.flv', 'soft.flv']) {
+      expect((await rejection(remux({ input: orig, output: join(tmp, other) }))).message).toMatch(/same file/);
+      expect((await rejection(remux({ input: join(tmp, other), output: orig }))).message).toMatch(/same file/);
+    }
+    expect(readFileSync(orig)).toEqual(readFileSync(fixture('h264-aac.flv')));
     expect(existsSync(join(tmp, 'o.ts'))).toBe(false);
   });
 });

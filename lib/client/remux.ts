@@ -33,8 +33,8 @@
  * separately as LAL does (media.md §4.4), so a start offset between the tracks is not kept.
  */
 import type * as NodeFs from 'node:fs';
+import type * as NodePath from 'node:path';
 import type { FileSink } from 'bun';
-import { basename, dirname, extname, join, normalize, resolve } from 'node:path';
 import { LalError, ParseError, errorText } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { MS_TO_TICKS, type AudioTrack, type AvPacket, type TrackInfo, type VideoTrack } from '../core/packet.ts';
@@ -175,36 +175,73 @@ function usage(msg: string): LalError {
 export function remuxInputKind(input: string): RemuxInputKind {
   if (/^rtmps?:\/\//i.test(input)) return 'rtmp';
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) throw usage(`unsupported input URL ${input} (rtmp:// or rtmps:// only)`);
-  const ext = extname(input).toLowerCase();
+  const ext = fileExtension(input);
   if (ext === '.flv') return 'flv';
   if (ext === '.ts') return 'ts';
-  throw usage(`unknown input format ${JSON.stringify(basename(input))} (expected .flv, .ts or an rtmp:// URL)`);
+  throw usage(`unknown input format ${JSON.stringify(fileName(input))} (expected .flv, .ts or an rtmp:// URL)`);
 }
 
 /** The output kind of a path; throws LalError(`remux-usage`) for anything else. */
 export function remuxOutputKind(output: string): RemuxOutputKind {
-  const ext = extname(output).toLowerCase();
+  const ext = fileExtension(output);
   if (ext === '.flv') return 'flv';
   if (ext === '.ts') return 'ts';
   if (ext === '.m3u8') return 'hls';
-  throw usage(`unknown output format ${JSON.stringify(basename(output))} (expected .flv, .ts or .m3u8)`);
+  throw usage(`unknown output format ${JSON.stringify(fileName(output))} (expected .flv, .ts or .m3u8)`);
 }
 
 // ---- output files ---------------------------------------------------------------------------
 
 /**
- * node:fs, loaded only by the conversions that need it (`loadFs`): loading it takes ~2 ms, a
- * tenth of an 8 MB FLV → TS run, which needs none of it (Bun.mmap in, a Bun FileSink out).
+ * node:fs and node:path, loaded only by the conversions that need them (`loadFs`): loading them
+ * takes ~2.5 ms, a tenth of an 8 MB FLV → new TS file run, which needs neither (Bun.mmap in, a
+ * Bun FileSink out; `fileExtension`/`fileName` below for the kinds).
  */
 let nodeFs: typeof NodeFs | undefined;
+let nodePath: typeof NodePath | undefined;
 
 async function loadFs(): Promise<typeof NodeFs> {
+  nodePath ??= await import('node:path');
   return (nodeFs ??= await import('node:fs'));
 }
 
 function fs(): typeof NodeFs {
   if (!nodeFs) throw new Error('remux: node:fs used before loadFs()');
   return nodeFs;
+}
+
+function paths(): typeof NodePath {
+  if (!nodePath) throw new Error('remux: node:path used before loadFs()');
+  return nodePath;
+}
+
+/** A hidden temporary name beside `p` (created exclusively, renamed over `p` on success). */
+function tempPathBeside(p: string): string {
+  const { join, dirname, basename } = paths();
+  return join(dirname(p), `.${basename(p)}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`);
+}
+
+/** The last segment of a path (as node:path basename, for messages; `/` or `\\` separated). */
+function fileName(p: string): string {
+  return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
+}
+
+/** The lower-cased extension of the last segment, `.ts` (node:path extname rules: `.ts` alone has none). */
+function fileExtension(p: string): string {
+  const name = fileName(p);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot).toLowerCase() : '';
+}
+
+/** `a` and `b` name the same file (after loadFs). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = fs().statSync(a);
+    const sb = fs().statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
 }
 
 function ioError(op: string, path: string, e: unknown): LalError {
@@ -242,7 +279,7 @@ class OutputFile implements AppendHandle {
   private open = true;
 
   constructor(readonly path: string, readonly mode: OutputMode) {
-    this.writePath = mode === 'temp' ? join(dirname(path), `.${basename(path)}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`) : path;
+    this.writePath = mode === 'temp' ? tempPathBeside(path) : path;
     try {
       if (mode === 'direct') this.sink = Bun.file(path).writer();
       else this.fd = fs().openSync(this.writePath, mode === 'temp' ? 'wx' : 'w');
@@ -702,6 +739,7 @@ class RemuxHlsStore implements SegmentStore {
 
   /** Real path of a muxer path; undefined for a playlist this run does not write. */
   private map(p: string): string | undefined {
+    const { normalize, dirname, basename, join } = paths();
     const n = normalize(p);
     if (n === normalize(this.muxerDir)) return this.outDir;
     if (dirname(n) !== normalize(this.muxerDir)) return p;
@@ -785,6 +823,7 @@ class RemuxHlsStore implements SegmentStore {
     for (const p of this.created) fs().rmSync(p, { force: true });
     this.created.clear();
     if (!this.createdDir) return;
+    const { resolve, dirname } = paths();
     const top = resolve(this.createdDir);
     for (let d = resolve(this.outDir); ; d = dirname(d)) {
       try {
@@ -831,6 +870,7 @@ class HlsSink implements Sink {
     fragmentNum: number,
     log: Logger | undefined,
   ) {
+    const { dirname, basename, extname, join } = paths();
     const outDir = dirname(output);
     const name = basename(output, extname(output));
     if (name === '' || name.startsWith('.')) throw usage(`HLS output ${JSON.stringify(basename(output))} needs a playlist name (NAME.m3u8)`);
@@ -871,7 +911,7 @@ class HlsSink implements Sink {
     let n = this.playlistBytes;
     for (const f of this.fragments) {
       try {
-        n += fs().statSync(join(this.store.outDir, f.name)).size;
+        n += fs().statSync(paths().join(this.store.outDir, f.name)).size;
       } catch {
         /* counted as 0 */
       }
@@ -1317,9 +1357,12 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
   const fragmentMs = positiveInt(opts.fragmentMs, DEFAULT_FRAGMENT_MS, 'fragment duration (ms)');
   const fragmentNum = positiveInt(opts.fragmentNum, DEFAULT_FRAGMENT_NUM, 'fragment count');
   let input: FileInput | undefined;
-  if (inputKind !== 'rtmp') {
-    input = await openInput(opts.input);
-    if (resolve(opts.input) === resolve(opts.output)) throw usage('input and output are the same file');
+  if (inputKind !== 'rtmp') input = await openInput(opts.input);
+  const outputExists = await Bun.file(opts.output).exists();
+  // Only an existing output can be the input (also through a link): compared by device and inode.
+  if (input && outputExists) {
+    await loadFs();
+    if (sameFile(opts.input, opts.output)) throw usage('input and output are the same file');
   }
   const totalBytes = input?.size;
 
@@ -1342,9 +1385,8 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
     sink = new HlsSink(await loadHlsOut(), opts.output, inputKind !== 'rtmp', fragmentMs, fragmentNum, opts.log);
   } else if (outputKind === 'ts') {
     // A new file is written in place (no node:fs); an existing one is replaced by rename.
-    const replace = await Bun.file(opts.output).exists();
-    if (replace) await loadFs();
-    sink = new TsSink((await loadTsOut()).AvToMpegts, opts.output, replace ? 'temp' : 'direct', opts.log);
+    if (outputExists) await loadFs();
+    sink = new TsSink((await loadTsOut()).AvToMpegts, opts.output, outputExists ? 'temp' : 'direct', opts.log);
   } else {
     await loadFs();
     sink = new FlvSink(await loadFlvOut(), opts.output);
