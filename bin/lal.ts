@@ -61,7 +61,7 @@ export function loadBuilt(name: string | undefined, root: string): BuiltCommand 
   }
   const why = staleReason(manifest, name, root);
   if (why !== undefined) {
-    if (debug && manifest && Object.hasOwn(manifest.commands, name)) console.error(`lal: ${name} runs from the sources: ${why}`);
+    if (debug) console.error(`lal: ${name} runs from the sources: ${why}`);
     return undefined;
   }
   try {
