@@ -24,16 +24,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/**
- * `lal remux …` as a subprocess: through bin/lal.ts once commands/index.ts registers `remux`,
- * until then through a two-line citty wrapper around commands/remux.ts.
- */
-const lalRemux: string[] = (() => {
-  if (/\bremux\s*:/.test(readFileSync(join(root, 'commands/index.ts'), 'utf8'))) return [process.execPath, join(root, 'bin/lal.ts'), 'remux'];
-  const wrapper = join(tmp, 'lal-remux.ts');
-  writeFileSync(wrapper, `import { runMain } from ${JSON.stringify(Bun.resolveSync('citty', root))};\nimport cmd from ${JSON.stringify(join(root, 'commands/remux.ts'))};\nrunMain(cmd);\n`);
-  return [process.execPath, wrapper];
-})();
+/** `lal remux …` as a subprocess, as a user runs it (bin/lal.ts: dist/ when current, else the sources). */
+const lalRemux = [process.execPath, join(root, 'bin/lal.ts'), 'remux'];
 const lal = (...args: string[]) => run([...lalRemux, ...args], 30_000, { cwd: tmp });
 
 const SUMMARY = /^remux: \S+ → \S+: \d+ video \/ \d+ audio frames, \d+\.\d\d s(, \d+ segments?)?, \d+\.\d\d MB in \d+\.\d\d s \(\d+(\.\d)? MB\/s\)$/;
@@ -195,6 +187,32 @@ test('lal remux rtmp:// → live HLS: fragments appear while it runs; SIGINT or 
   const s = await lib;
   expect(s.stopped).toBe(false);
   expect([s.videoFrames, s.audioFrames, s.segments.length]).toEqual([100, 174, 4]);
+}, 40_000);
+
+test('on a terminal a live run draws a progress line; SIGINT ends it with the summary', async () => {
+  // `script` (util-linux) gives the command a pseudo-terminal; its output is what the terminal shows.
+  const scriptBin = Bun.which('script');
+  if (!scriptBin) throw new Error('this test needs `script` from util-linux (apt-get install util-linux) for a pseudo-terminal');
+  await using srv = await startTestServer();
+  const url = `rtmp://127.0.0.1:${srv.ports.rtmp}/live/tty`;
+  const cmd = [...lalRemux, '-i', url, '-o', join(tmp, 'tty', 'tty.m3u8')].map((a) => `'${a}'`).join(' ');
+  const term = spawnTracked([scriptBin, '-qefc', `exec ${cmd}`, '/dev/null'], { cwd: tmp });
+  await waitFor(() => srv.control.statGroup('tty')?.subs?.length === 1, 10_000, 'the remux player');
+  const pub = spawnTracked([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-i', fixturePath('h264-aac.flv'), '-c', 'copy', '-f', 'flv', url]);
+  expect(await pub.exited).toBe(0);
+  // the command itself is script's child (exec): SIGINT to it, as Ctrl-C would
+  const child = Number(readFileSync(`/proc/${term.pid}/task/${term.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  expect(child).toBeGreaterThan(0);
+  process.kill(child, 'SIGINT');
+  const [code, out] = await Promise.all([term.exited, new Response(term.stdout).text()]);
+  expect(code).toBe(0);
+  const lines = out.split(/\r\n|\r|\n/);
+  const progress = lines.filter((l) => /^remux: [\d.]+ MB, \d+ video \/ \d+ audio frames, [\d.]+ s \(Ctrl-C to stop\)\x1b\[K$/.test(l));
+  expect(progress.length).toBeGreaterThan(3); // every 250 ms of a ~4 s stream
+  expect(out).toContain('\r\x1b[K'); // the bar is erased before the summary
+  // the erase sequence and the summary share a line; the summary is what is left on it
+  expect(lines.map((l) => l.replace(/\x1b\[K/g, '')).find((l) => l.startsWith('remux: ') && l.includes(' → '))).toMatch(SUMMARY);
+  expect(out).toContain('100 video / 174 audio frames');
 }, 40_000);
 
 describe('lal remux bad inputs: one clear line, exit 1, nothing left behind', () => {
