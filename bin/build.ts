@@ -70,12 +70,16 @@ for (const name of Object.keys(SUBCOMMANDS)) {
     process.exit(1);
   }
   const inputs: [string, number, number][] = [];
-  for (const input of Object.keys(res.metafile?.inputs ?? {})) {
+  for (const [input, info] of Object.entries(res.metafile?.inputs ?? {})) {
     // metafile paths are relative to the working directory
     const abs = resolve(process.cwd(), input);
     const f = Bun.file(abs);
     // virtual inputs (the entry, the bundler's runtime helpers) have no file
     if (abs === entry || !(await f.exists())) continue;
+    if (f.size !== info.bytes) {
+      console.error(`build: ${relative(root, abs)} changed while ${name} was being bundled; run the build again`);
+      process.exit(1);
+    }
     inputs.push([relative(root, abs), f.size, f.lastModified]);
   }
   // A manifest that misses inputs would let a stale bundle run: refuse rather than guess.
