@@ -76,7 +76,8 @@ export function loadBuilt(name: string | undefined, root: string): BuiltCommand 
 }
 
 async function main(): Promise<void> {
-  const root = import.meta.dir.slice(0, import.meta.dir.lastIndexOf('/')); // bin/..
+  const dir = import.meta.dir;
+  const root = dir.slice(0, Math.max(dir.lastIndexOf('/'), dir.lastIndexOf('\\'))); // bin/..
   const argv = process.argv.slice(2);
   const built = loadBuilt(argv[0], root);
   if (built) {
