@@ -12,8 +12,7 @@ import { FlvReader } from '../lib/format/flv/reader.ts';
 import { spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
 import { fixturePath, httpFlvClient, isSeqHeaderTag } from './flv-tools.ts';
-import type { OutputSubscriber } from '../lib/server/subscriber.ts';
-import { HARD_PENDING_BYTES } from '../lib/server/subscriber.ts';
+import { HARD_PENDING_BYTES, type PacketOutput } from '../lib/server/output.ts';
 import { mulberry32, randomBytes } from '../lib/core/testing.ts';
 
 afterAll(stopAll);
@@ -81,17 +80,17 @@ describe('robustness', () => {
     stuck.write(`GET /live/slow.flv HTTP/1.1\r\nHost: x\r\n\r\n`);
     stuck.pause();
     await waitFor(() => (srv.control.statGroup('slow')?.subs?.length ?? 0) === 2, 5_000, 'two players');
-    const subs = [...srv.hub.get('slow')!.subs] as OutputSubscriber[];
+    const subs = srv.hub.get('slow')!.outputs.list() as PacketOutput[];
     const pub = publish(url, 60, false); // ~14 MB as fast as ffmpeg can send
     let maxPending = 0;
     while (pub.exitCode === null) {
-      for (const s of subs) maxPending = Math.max(maxPending, s.sink.pendingBytes);
+      for (const s of subs) maxPending = Math.max(maxPending, s.out.sink.pendingBytes);
       await Bun.sleep(5);
     }
     expect(pub.exitCode).toBe(0);
     // Memory bounded: the stuck player skipped to key frames, then was closed for not draining.
     expect(maxPending).toBeLessThan(HARD_PENDING_BYTES + 256 * 1024);
-    const stuckSub = subs.find((s) => s.totalDroppedFrames > 0);
+    const stuckSub = subs.find((s) => s.droppedFrames > 0);
     expect(stuckSub).toBeDefined();
     await waitFor(() => stuckSub!.closed, 5_000, 'stuck player closed');
     // The good player got every media tag of all 61 loops and never lost a frame.
@@ -105,7 +104,7 @@ describe('robustness', () => {
     expect(out.video).toBe(sent.filter((t) => t.type === 9 && t.body[1] !== 0).length);
     expect(out.audio).toBe(sent.filter((t) => t.type === 8 && t.body[1] !== 0).length);
     expect(out.video).toBeGreaterThan(4000);
-    expect(subs.find((s) => s !== stuckSub)!.totalDroppedFrames).toBe(0);
+    expect(subs.find((s) => s !== stuckSub)!.droppedFrames).toBe(0);
     stuck.end();
   }, 60_000);
 

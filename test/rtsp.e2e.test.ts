@@ -22,6 +22,7 @@ import { decodeRtcpPackets, encodeRtcpPackets } from '../lib/protocol/rtp/rtcp.t
 import { ntpFromUnixMs } from '../lib/protocol/rtp/ntp.ts';
 import { md5Hex } from '../lib/protocol/rtsp/auth.ts';
 import type { RunningServer } from '../lib/server/server.ts';
+import type { RtpBranch } from '../lib/server/rtp-branch.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lal-rtsp-'));
 afterAll(async () => {
@@ -275,7 +276,7 @@ describe('RTSP in → RTSP (TCP/UDP), RTMP, HTTP-FLV, HTTP-TS out', () => {
     await waitFor(() => (srv.control.statGroup('fromrtmp')?.subs?.length ?? 0) === 2, 10_000, 'RTSP players waiting');
     const pub = publishRtmp('h264-aac.flv', `rtmp://127.0.0.1:${srv.ports.rtmp}/live/fromrtmp`);
     // a late joiner gets the generated SDP at once
-    await waitFor(() => srv.hub.get('fromrtmp') && srv.rtsp.streams.of(srv.hub.get('fromrtmp')!).sdp, 10_000, 'generated SDP');
+    await waitFor(() => (srv.hub.get('fromrtmp')?.existingBranch('rtp') as RtpBranch | undefined)?.sdp, 10_000, 'generated SDP');
     const late = await rawClient(srv.rtsp.ports.rtsp!);
     const d = await late.request('DESCRIBE', url);
     expect(d.status).toBe(200);

@@ -42,3 +42,18 @@ export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
   return String(e);
 }
+
+/**
+ * Text of a thrown value for a log line that must help at 3 a.m.: the message of a LalError (an
+ * expected failure with a module-prefixed message), the stack of anything else (a bug).
+ */
+export function errorDetail(e: unknown): string {
+  if (e instanceof LalError) return e.message || e.code;
+  if (e instanceof Error) return e.stack || `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/** Whether a thrown value is a bug (not a LalError): log it at error with its stack. */
+export function isBug(e: unknown): boolean {
+  return !(e instanceof LalError);
+}

@@ -13,6 +13,8 @@ export interface ByteSink {
   readonly bytesWritten: number;
   /** performance.now() of the last moment the pending queue was empty or shrank. */
   readonly lastProgressAt: number;
+  /** performance.now() when pendingBytes last went from 0 to more (0 or absent: nothing pending). */
+  readonly backlogSince?: number;
   readonly closed: boolean;
   /** Called when pending bytes have been flushed completely. */
   onDrain?: () => void;

@@ -8,6 +8,9 @@ import type { StreamHub } from './hub.ts';
 import type { SessionIdGen, SessionStat } from './stat.ts';
 import type { SegmentStore } from '../protocol/hls/store.ts';
 import type { HlsSessionTracker } from './sessions/hls.ts';
+import type { BranchDef } from './stream.ts';
+import type { TsBranch } from './ts-branch.ts';
+import type { RtpBranch } from './rtp-branch.ts';
 
 /** Anything with a socket the server must be able to time out and close. */
 export interface LiveSession {
@@ -33,6 +36,8 @@ export interface ServerContext {
   readonly sessions: Set<LiveSession>;
   /** Where HLS files live (disk, or memory with `use_memory_as_disk_flag`); undefined when HLS is off. */
   readonly hlsStore?: SegmentStore;
+  /** How to create each stream's branches: MPEG-TS (when HTTP-TS, HLS or TS recording is on) and RTP. */
+  readonly branches: { readonly ts?: BranchDef<TsBranch>; readonly rtp: BranchDef<RtpBranch> };
   /** HLS player sessions (only with `hls.sub_session_hash_key`). */
   hlsSessions?: HlsSessionTracker;
 }

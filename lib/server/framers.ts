@@ -10,7 +10,7 @@ import { encodeFlvTag } from '../format/flv/tag.ts';
 import { encodeWsFrame, WsOpcode } from '../protocol/http/ws.ts';
 import { avPacketToFlvBody, audioSeqHeaderBody, videoSeqHeaderBody } from '../remux/flv.ts';
 import type { FanoutPacket, StreamHeaders } from './fanout.ts';
-import type { Framer } from './subscriber.ts';
+import type { Framer } from './output.ts';
 
 /** RTMP/FLV timestamp in ms of a packet (exact for RTMP input: dts = ms × 90). */
 export function packetMs(pkt: AvPacket): number {

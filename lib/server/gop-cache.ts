@@ -1,36 +1,34 @@
 /**
- * GOP cache for late joiners (behaviour.md §5.1, design.md §1.4).
- * One neutral cache of FanoutPackets per stream; each output replays its own last `gopNum` GOPs,
- * truncated to `singleGopMaxFrameNum`, so one cache serves RTMP, HTTP-FLV and (later) HTTP-TS.
- * Opens only on a video key frame (audio-only streams cache nothing). Bounded by GOP count and
- * bytes: past MAX_GOP_CACHE_BYTES the oldest GOPs go; a single GOP that alone exceeds it is cut.
+ * The GOP cache for late joiners (docs/behaviour.md §5.1, docs/architecture.md §1.4), generic over
+ * the unit it keeps: the stream keeps FanoutPackets (RTMP, HTTP-FLV, WS-FLV players and branches
+ * created mid-stream), the MPEG-TS branch keeps TS frames (HTTP-TS players, docs/behaviour.md §5.4).
+ *
+ * A GOP opens at a start unit (a video key frame; a TS boundary) and the cache holds nothing before
+ * the first one. Bounded by GOP count and by bytes: past `maxBytes` the oldest GOPs go; a single
+ * GOP that alone exceeds it stops growing until the next start unit (its refused units are
+ * counted in `dropped`, which the owner reports).
  */
-import type { FanoutPacket } from './fanout.ts';
 
 /** A GOP cache larger than this is a stream we should not be replaying anyway (≈ 30 s at 8 Mbps). */
 export const MAX_GOP_CACHE_BYTES = 32 * 1024 * 1024;
 
-function pktBytes(fp: FanoutPacket): number {
-  const p = fp.pkt;
-  if (p.flvBody) return p.flvBody.length;
-  let n = 0;
-  for (const u of p.units) n += u.length;
-  return n;
-}
-
-interface Gop {
-  packets: FanoutPacket[];
+interface Gop<U> {
+  units: U[];
   bytes: number;
   full: boolean;
 }
 
-export class GopCache {
-  private gops: Gop[] = [];
+export class GopCache<U> {
+  private gops: Gop<U>[] = [];
   private bytes = 0;
-  /** Packets refused because a GOP hit the byte bound (reported by the stream's periodic log). */
+  /** Units refused because one GOP alone hit the byte bound (reported by the owner, then reset). */
   dropped = 0;
 
-  constructor(readonly maxGops: number, readonly maxBytes = MAX_GOP_CACHE_BYTES) {}
+  constructor(
+    readonly maxGops: number,
+    private readonly sizeOf: (u: U) => number,
+    readonly maxBytes = MAX_GOP_CACHE_BYTES,
+  ) {}
 
   get gopCount(): number {
     return this.gops.length;
@@ -39,39 +37,43 @@ export class GopCache {
     return this.bytes;
   }
 
-  feed(fp: FanoutPacket): void {
+  /** Keep `u`; `start` says it opens a GOP (a video key frame, a TS boundary). */
+  feed(u: U, start: boolean): void {
     if (this.maxGops <= 0) return;
-    const n = pktBytes(fp);
-    if (fp.isVideoKey) {
-      this.gops.push({ packets: [fp], bytes: n, full: false });
+    const n = this.sizeOf(u);
+    if (start) {
+      this.gops.push({ units: [u], bytes: n, full: false });
       this.bytes += n;
       while (this.gops.length > this.maxGops) this.bytes -= this.gops.shift()!.bytes;
     } else {
       const g = this.gops[this.gops.length - 1];
-      if (!g) return; // not open yet: wait for a key frame
-      if (g.full) return;
-      g.packets.push(fp);
+      if (!g) return; // not open yet: wait for a start unit
+      if (g.full) {
+        this.dropped++;
+        return;
+      }
+      g.units.push(u);
       g.bytes += n;
       this.bytes += n;
     }
     while (this.bytes > this.maxBytes && this.gops.length > 1) this.bytes -= this.gops.shift()!.bytes;
     const last = this.gops[this.gops.length - 1];
-    if (last && this.bytes > this.maxBytes) {
-      // One GOP alone is over the bound: stop caching until the next key frame.
+    if (last && this.bytes > this.maxBytes && !last.full) {
+      // One GOP alone is over the bound: stop caching until the next start unit.
       last.full = true;
       this.dropped++;
     }
   }
 
-  /** The last `gopNum` GOPs, each truncated to 1 + `maxFramesPerGop` packets (0 = unlimited). */
-  replay(gopNum: number, maxFramesPerGop: number): FanoutPacket[] {
+  /** The last `gopNum` GOPs, each truncated to 1 + `maxUnitsPerGop` units (0 = unlimited). */
+  replay(gopNum: number, maxUnitsPerGop: number): U[] {
     if (gopNum <= 0 || this.gops.length === 0) return [];
     const from = Math.max(0, this.gops.length - gopNum);
-    const out: FanoutPacket[] = [];
+    const out: U[] = [];
     for (let i = from; i < this.gops.length; i++) {
-      const ps = this.gops[i].packets;
-      const lim = maxFramesPerGop > 0 ? Math.min(ps.length, maxFramesPerGop + 1) : ps.length;
-      for (let j = 0; j < lim; j++) out.push(ps[j]);
+      const us = this.gops[i].units;
+      const lim = maxUnitsPerGop > 0 ? Math.min(us.length, maxUnitsPerGop + 1) : us.length;
+      for (let j = 0; j < lim; j++) out.push(us[j]);
     }
     return out;
   }

@@ -5,10 +5,10 @@ import { silentLogger } from '../core/log.ts';
 import { LalError } from '../core/errors.ts';
 import { StreamHub } from './hub.ts';
 import { GopCache } from './gop-cache.ts';
-import { FanoutPacket, StreamHeaders } from './fanout.ts';
-import { OutputSubscriber, type Framer } from './subscriber.ts';
+import { Fanout, FanoutPacket, StreamHeaders, type Consumer } from './fanout.ts';
+import { PacketOutput, type Framer, type OutputOptions } from './output.ts';
 import { SessionStat } from './stat.ts';
-import type { Publisher } from './stream.ts';
+import type { Branch, BranchDef, Presence, Publisher, Stream } from './stream.ts';
 
 /** A sink whose "socket" accepts at most `window` bytes until drained by the test. */
 class FakeSink implements ByteSink {
@@ -16,6 +16,7 @@ class FakeSink implements ByteSink {
   pendingBytes = 0;
   bytesWritten = 0;
   lastProgressAt = 0;
+  backlogSince = 0;
   closed = false;
   constructor(public window = Infinity) {}
   write(buf: Uint8Array): boolean {
@@ -54,20 +55,40 @@ const idFramer: Framer = {
   packet: (fp) => fp.pkt.flvBody!,
 };
 const pub = (id = 'P1'): Publisher & { kicked?: string } => ({ stat: new SessionStat(id, 'RTMP', 'PUB', ''), kick(r) { (this as { kicked?: string }).kicked = r; } });
-function sub(sink: FakeSink, gopNum = 1, extra: Partial<ConstructorParameters<typeof OutputSubscriber>[3]> = {}) {
-  return new OutputSubscriber(new SessionStat(`S${seq++}`, 'FLV', 'SUB', ''), sink, idFramer, { gopNum, singleGopMaxFrameNum: 0, ...extra }, silentLogger);
+/** A player session as the sessions build one: a presence whose media is a PacketOutput. */
+class Player implements Presence {
+  readonly stat = new SessionStat(`S${seq++}`, 'FLV', 'SUB', '');
+  closed = false;
+  readonly output: PacketOutput;
+  stream: Stream | undefined;
+  closeReason = '';
+  constructor(readonly sink: FakeSink, gopNum = 1, extra: Partial<OutputOptions> = {}) {
+    this.output = new PacketOutput(sink, idFramer, { gopNum, singleGopMaxFrameNum: 0, ...extra }, silentLogger, (r) => this.close(r));
+  }
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.output.close(reason);
+    this.stream?.leave(this);
+  }
 }
+function join(hub: StreamHub, name: string, p: Player): Player {
+  p.stream = hub.join(name, 'live', p, p.output);
+  return p;
+}
+const sizeOf = (fp: FanoutPacket) => fp.byteLength;
 
 describe('GopCache', () => {
   test('opens on a key frame, keeps the last N GOPs, truncates per output', () => {
-    const g = new GopCache(3);
-    g.feed(new FanoutPacket(aud()));
-    g.feed(new FanoutPacket(vid(false)));
+    const g = new GopCache<FanoutPacket>(3, sizeOf);
+    g.feed(new FanoutPacket(aud()), false);
+    g.feed(new FanoutPacket(vid(false)), false);
     expect(g.gopCount).toBe(0);
     for (let i = 0; i < 4; i++) {
-      g.feed(new FanoutPacket(vid(true)));
-      g.feed(new FanoutPacket(vid(false)));
-      g.feed(new FanoutPacket(aud()));
+      g.feed(new FanoutPacket(vid(true)), true);
+      g.feed(new FanoutPacket(vid(false)), false);
+      g.feed(new FanoutPacket(aud()), false);
     }
     expect(g.gopCount).toBe(3);
     expect(g.replay(1, 0).length).toBe(3);
@@ -75,18 +96,18 @@ describe('GopCache', () => {
     expect(g.replay(5, 0).length).toBe(9);
     expect(g.replay(2, 1).length).toBe(4); // key frame + 1 per GOP
     expect(g.replay(1, 0)[0].isVideoKey).toBe(true);
-    expect(new GopCache(0).replay(1, 0)).toEqual([]);
+    expect(new GopCache<FanoutPacket>(0, sizeOf).replay(1, 0)).toEqual([]);
   });
   test('is bounded by bytes', () => {
-    const g = new GopCache(10, 1000);
+    const g = new GopCache<FanoutPacket>(10, sizeOf, 1000);
     for (let i = 0; i < 20; i++) {
-      g.feed(new FanoutPacket(vid(true, 300)));
-      g.feed(new FanoutPacket(vid(false, 300)));
+      g.feed(new FanoutPacket(vid(true, 300)), true);
+      g.feed(new FanoutPacket(vid(false, 300)), false);
     }
     expect(g.byteSize).toBeLessThanOrEqual(1000);
-    const one = new GopCache(1, 1000);
-    one.feed(new FanoutPacket(vid(true, 300)));
-    for (let i = 0; i < 10; i++) one.feed(new FanoutPacket(vid(false, 300)));
+    const one = new GopCache<FanoutPacket>(1, sizeOf, 1000);
+    one.feed(new FanoutPacket(vid(true, 300)), true);
+    for (let i = 0; i < 10; i++) one.feed(new FanoutPacket(vid(false, 300)), false);
     expect(one.byteSize).toBeLessThanOrEqual(1200);
   });
 });
@@ -114,8 +135,7 @@ describe('StreamHub and Stream', () => {
     s.write(k);
     s.write(i1);
     const sink = new FakeSink();
-    const x = sub(sink);
-    hub.subscribe('b', 'live', x);
+    join(hub, 'b', new Player(sink));
     expect(sink.written[0]).toBe(HEAD);
     expect(sink.written[1]).toBe(k.flvBody!); // shared buffer, not a copy
     expect(sink.written[2]).toBe(i1.flvBody!);
@@ -128,7 +148,7 @@ describe('StreamHub and Stream', () => {
   test('a player that arrived before the publisher gets every packet from the first one', () => {
     const hub = new StreamHub({ gopNum: 1, log: silentLogger });
     const sink = new FakeSink();
-    hub.subscribe('c', 'live', sub(sink));
+    join(hub, 'c', new Player(sink));
     const s = hub.publish('c', 'live', pub());
     s.setTracks(tracks);
     const a = aud();
@@ -144,7 +164,7 @@ describe('StreamHub and Stream', () => {
     s.setTracks(tracks);
     s.write(vid(true));
     const sink = new FakeSink();
-    hub.subscribe('d', 'live', sub(sink, 0));
+    join(hub, 'd', new Player(sink, 0));
     s.write(aud());
     s.write(vid(false));
     expect(sink.written).toEqual([HEAD]);
@@ -160,8 +180,7 @@ describe('StreamHub and Stream', () => {
     s.setTracks(tracks);
     s.write(vid(true));
     const sink = new FakeSink();
-    const x = sub(sink);
-    hub.subscribe('e', 'live', x);
+    const x = join(hub, 'e', new Player(sink));
     s.removePublisher(p1);
     expect(hub.get('e')).toBe(s);
     expect(x.closed).toBe(false);
@@ -174,69 +193,231 @@ describe('StreamHub and Stream', () => {
     expect(sink.written[sink.written.length - 1]).toBe(k.flvBody!);
   });
 
-  test('a throwing subscriber is closed and the others go on; closing inside fan-out is safe', () => {
+  test('a throwing output is closed and the others go on; closing inside fan-out is safe', () => {
     const hub = new StreamHub({ gopNum: 1, log: silentLogger });
     const s = hub.publish('f', 'live', pub());
     s.setTracks(tracks);
     s.write(vid(true));
-    const good = new FakeSink();
-    const bad = sub(new FakeSink());
-    bad.onPacket = () => {
+    const bad = join(hub, 'f', new Player(new FakeSink()));
+    bad.output.onPacket = () => {
       throw new Error('boom');
     };
-    let selfCloser: OutputSubscriber;
-    const sc = new FakeSink();
-    selfCloser = sub(sc);
-    const orig = selfCloser.onPacket.bind(selfCloser);
-    selfCloser.onPacket = (fp) => {
+    const selfCloser = new Player(new FakeSink());
+    const orig = selfCloser.output.onPacket.bind(selfCloser.output);
+    selfCloser.output.onPacket = (fp) => {
       orig(fp);
       selfCloser.close('done');
-      s.removeSubscriber(selfCloser);
     };
-    hub.subscribe('f', 'live', bad);
-    hub.subscribe('f', 'live', selfCloser);
-    const g = sub(good);
-    hub.subscribe('f', 'live', g);
+    join(hub, 'f', selfCloser);
+    const good = new FakeSink();
+    join(hub, 'f', new Player(good));
     const p = vid(false);
     s.write(p);
     expect(bad.closed).toBe(true);
+    expect(bad.closeReason).toBe('error: boom');
     expect(good.written[good.written.length - 1]).toBe(p.flvBody!);
-    expect(s.subs.has(selfCloser)).toBe(false);
+    expect(s.outputs.has(selfCloser.output)).toBe(false);
+    expect(s.outputs.has(bad.output)).toBe(false);
+    expect(s.sessions().map((x) => x.stat.sessionId)).toHaveLength(1);
+  });
+
+  test('presence: sessions are listed, kicked and keep an idle stream alive; leave detaches the media too', () => {
+    const hub = new StreamHub({ gopNum: 1, log: silentLogger });
+    const a = join(hub, 'k', new Player(new FakeSink()));
+    const b = join(hub, 'k', new Player(new FakeSink()));
+    const s = hub.get('k')!;
+    expect(s.sessions()).toEqual([a, b]);
+    expect(s.outputs.size).toBe(2);
+    expect(s.kick(a.stat.sessionId, 'kicked by api')).toBe(true);
+    expect(a.closeReason).toBe('kicked by api');
+    expect(s.sessions()).toEqual([b]);
+    expect(s.outputs.size).toBe(1);
+    expect(s.kick('nobody', 'x')).toBe(false);
+    b.close('peer closed');
+    expect(hub.get('k')).toBeUndefined();
   });
 });
 
-describe('slow-subscriber policy', () => {
+/** A consumer for Fanout tests. */
+class C implements Consumer {
+  closed = false;
+  got: number[] = [];
+  reason = '';
+  constructor(readonly name: string) {}
+  close(r: string): void {
+    this.closed = true;
+    this.reason = r;
+  }
+}
+
+describe('Fanout (the one fan-out of streams and branches)', () => {
+  const push = (c: C, v: number) => c.got.push(v);
+
+  test('isolates a throwing consumer, defers removal while iterating, reports emptiness once', () => {
+    let empty = 0;
+    const f = new Fanout<C>(silentLogger, 'test', () => empty++);
+    const a = new C('a');
+    const b = new C('b');
+    const c = new C('c');
+    for (const x of [a, b, c]) f.add(x);
+    f.each((x, v) => {
+      if (x === b) throw new TypeError('bug');
+      if (x === a) f.delete(c); // removed during the loop: c does not get this value
+      push(x, v);
+    }, 1);
+    expect(a.got).toEqual([1]);
+    expect(c.got).toEqual([]);
+    expect(b.closed).toBe(true);
+    expect(b.reason).toBe('error: bug');
+    expect(f.size).toBe(1);
+    expect(f.list()).toEqual([a]);
+    f.delete(a);
+    expect(empty).toBe(1);
+  });
+
+  test('nested loops (a consumer that makes the fan-out deliver again) skip `except` and keep order', () => {
+    const f = new Fanout<C>(silentLogger, 'test');
+    const first = new C('first');
+    const other = new C('other');
+    f.add(other);
+    f.addFirst(first);
+    const order: string[] = [];
+    f.each((x, v: number) => {
+      order.push(`${x.name}:${v}`);
+      if (x === first && v === 1) f.each((y, w: number) => order.push(`${y.name}:${w}`), 0, first);
+    }, 1);
+    expect(order).toEqual(['first:1', 'other:0', 'other:1']);
+  });
+
+  test('tick and closeAll reach every consumer', () => {
+    const f = new Fanout<C>(silentLogger, 'test');
+    const a = new C('a');
+    const b = new C('b');
+    f.add(a);
+    f.add(b);
+    f.closeAll('server shutdown');
+    expect([a.reason, b.reason]).toEqual(['server shutdown', 'server shutdown']);
+  });
+});
+
+/** A branch that records what the stream hands it, with consumers of its own. */
+class TestBranch implements Branch {
+  readonly key = 'test';
+  closed = false;
+  seen: string[] = [];
+  readonly consumers: Fanout<C>;
+  constructor(drop: () => void) {
+    this.consumers = new Fanout<C>(silentLogger, 'test branch', drop);
+  }
+  onTracks(): void {
+    this.seen.push('tracks');
+  }
+  onPacket(fp: FanoutPacket): void {
+    this.seen.push(fp.isVideoKey ? 'K' : fp.pkt.kind === 'video' ? 'v' : 'a');
+    this.consumers.each((c, v) => c.got.push(v), fp.pkt.dts);
+  }
+  onJoin(_t: TrackInfo, gop: GopCache<FanoutPacket>): void {
+    this.seen.push(`join:${gop.replay(1, 0).length}`);
+  }
+  onPublisherGone(): void {
+    this.seen.push('gone');
+  }
+  close(r: string): void {
+    this.closed = true;
+    this.seen.push(`closed:${r}`);
+  }
+}
+const testDef: BranchDef<TestBranch> = { key: 'test', create: (_s, drop) => new TestBranch(drop) };
+
+describe('branches', () => {
+  test('created on first use, catch up from the GOP cache when the stream is live, dropped with the last consumer', () => {
+    const hub = new StreamHub({ gopNum: 1, log: silentLogger });
+    const p = pub();
+    const s = hub.publish('br', 'live', p);
+    s.setTracks(tracks);
+    s.write(vid(true));
+    s.write(aud());
+    const b = s.branch(testDef);
+    expect(s.branch(testDef)).toBe(b); // one per stream
+    expect(b.seen).toEqual(['join:2']);
+    const c1 = new C('1');
+    const c2 = new C('2');
+    b.consumers.add(c1);
+    b.consumers.add(c2);
+    const k = vid(true);
+    s.write(k);
+    expect(c1.got).toEqual([k.dts]);
+    s.setTracks({ ...tracks });
+    expect(b.seen.slice(-2)).toEqual(['K', 'tracks']); // every change, as it happens
+    b.consumers.delete(c1);
+    expect(s.existingBranch('test')).toBe(b);
+    b.consumers.delete(c2);
+    expect(b.closed).toBe(true);
+    expect(s.existingBranch('test')).toBeUndefined();
+    expect(s.branch(testDef)).not.toBe(b); // a new one on next use
+  });
+
+  test('the publisher leaving reaches branches before the stop hook; a branch created before the publisher starts with it', () => {
+    const order: string[] = [];
+    let br: TestBranch | undefined;
+    const hub = new StreamHub({
+      gopNum: 1,
+      log: silentLogger,
+      hooks: { onPublishStop: () => order.push(`hook after ${br!.seen[br!.seen.length - 1]}`) },
+    });
+    const x = join(hub, 'pb', new Player(new FakeSink()));
+    const s = x.stream!;
+    br = s.branch(testDef);
+    br.consumers.add(new C('c'));
+    expect(br.seen).toEqual([]); // no publisher: nothing to catch up
+    const p = pub();
+    hub.publish('pb', 'live', p);
+    s.setTracks(tracks);
+    s.write(vid(true));
+    expect(br.seen).toEqual(['tracks', 'K']);
+    s.removePublisher(p);
+    expect(order).toEqual(['hook after gone']);
+  });
+});
+
+describe('slow-player policy', () => {
   test('above the soft bound skip to the next key frame; above the hard bound close', () => {
     const hub = new StreamHub({ gopNum: 1, log: silentLogger });
     const s = hub.publish('g', 'live', pub());
     s.setTracks(tracks);
     s.write(vid(true));
     const sink = new FakeSink(0); // nothing drains
-    const x = sub(sink, 1, { softPendingBytes: 100, hardPendingBytes: 1000 });
-    hub.subscribe('g', 'live', x);
+    const x = join(hub, 'g', new Player(sink, 1, { softPendingBytes: 100, hardPendingBytes: 1000 }));
     const before = sink.pendingBytes;
     for (let i = 0; i < 10; i++) s.write(vid(false, 50));
     // Past 100 pending bytes the inter frames are dropped, not queued.
     expect(sink.pendingBytes).toBeLessThan(before + 200);
-    expect(x.totalDroppedFrames).toBeGreaterThan(5);
+    expect(x.output.droppedFrames).toBeGreaterThan(5);
     expect(x.closed).toBe(false);
     for (let i = 0; i < 30 && !x.closed; i++) s.write(vid(true, 100));
     expect(x.closed).toBe(false); // still over soft: key frames are dropped too while pending > soft
     sink.pendingBytes = 2000;
     s.write(vid(false));
     expect(x.closed).toBe(true);
-    expect(s.subs.has(x)).toBe(true); // the session removes it (here: nobody), stream keeps going
+    expect(x.closeReason).toBe('slow-consumer');
+    expect(s.outputs.has(x.output)).toBe(false);
   });
 
-  test('no drain progress for 10 s closes the player', () => {
-    const sink = new FakeSink(0);
-    const x = sub(sink);
-    x.onHeaders(new StreamHeaders(tracks, { metadata: true, video: true, audio: true }), new GopCache(1));
-    sink.pendingBytes = 10;
+  test('the drain timeout counts from when the backlog began, not from connect or the last drain', () => {
+    const sink = new FakeSink();
+    const x = new Player(sink);
+    x.output.onHeaders(new StreamHeaders(tracks, { metadata: true, video: true, audio: true }), new GopCache<FanoutPacket>(1, sizeOf), false);
+    // Connected at 0, healthy (nothing pending) until 60 s, then a backlog begins.
     sink.lastProgressAt = 0;
-    x.tick(5_000);
+    x.output.tick(59_000);
+    sink.pendingBytes = 10;
+    sink.backlogSince = 60_000;
+    x.output.tick(61_000);
     expect(x.closed).toBe(false);
-    x.tick(10_001);
+    x.output.tick(69_000);
+    expect(x.closed).toBe(false);
+    x.output.tick(70_001);
     expect(x.closed).toBe(true);
+    expect(x.closeReason).toBe('slow-consumer');
   });
 });

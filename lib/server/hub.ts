@@ -1,19 +1,15 @@
 /**
  * StreamHub (LAL's GroupManager): stream name → Stream; one publisher per stream, any number of
- * players; players may arrive first and wait; an empty stream is freed (behaviour.md §1–§3).
+ * players; players may arrive first and wait; an empty stream is freed (docs/behaviour.md §1–§3).
  */
 import { LalError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { Stream, type Publisher, type StreamHooks } from './stream.ts';
-import { TsPipeline } from './ts-pipeline.ts';
-import type { Subscriber } from './subscriber.ts';
+import { Stream, type Attachment, type Presence, type Publisher, type StreamHooks } from './stream.ts';
 
 export interface HubOptions {
   /** GOPs kept per stream: the largest gop_num of any output. */
   gopNum: number;
   log: Logger;
-  /** Build the MPEG-TS branch (HTTP-TS, HLS, TS record enabled) with this many TS GOPs cached. */
-  ts?: { gopNum: number };
   hooks?: StreamHooks;
 }
 
@@ -28,11 +24,9 @@ export class StreamHub {
   private getOrCreate(name: string, appName: string): Stream {
     let s = this.streams.get(name);
     if (!s) {
-      const log = this.opts.log;
-      const ts = this.opts.ts ? new TsPipeline(this.opts.ts.gopNum, log) : undefined;
-      s = new Stream(name, appName, this.opts.gopNum, log, (st) => {
+      s = new Stream(name, appName, this.opts.gopNum, this.opts.log, (st) => {
         if (this.streams.get(st.name) === st) this.streams.delete(st.name);
-      }, ts, this.opts.hooks);
+      }, this.opts.hooks);
       this.streams.set(name, s);
     }
     return s;
@@ -49,9 +43,10 @@ export class StreamHub {
     return s;
   }
 
-  subscribe(name: string, appName: string, sub: Subscriber): Stream {
+  /** Attach a session to `name` (creating the stream, which then waits for its publisher). */
+  join(name: string, appName: string, p: Presence, media?: Attachment): Stream {
     const s = this.getOrCreate(name, appName);
-    s.addSubscriber(sub);
+    s.join(p, media);
     return s;
   }
 

@@ -1,18 +1,21 @@
 /**
- * What a stream starts and stops with its input (behaviour.md §3.2–§3.3): the HLS muxer (and its
- * cleanup timer), the FLV and MPEG-TS recorders. Implements the Stream hooks.
+ * What a stream starts and stops with its input (docs/behaviour.md §3.2–§3.3): the HLS muxer (and
+ * its cleanup timer) and the MPEG-TS recorder as consumers of the stream's TS branch, the FLV
+ * recorder as a stream-level output. Implements the Stream hooks.
  */
 import type { Logger } from '../core/log.ts';
-import { errorText } from '../core/errors.ts';
+import { errorDetail } from '../core/errors.ts';
 import type { LalConfig } from './config.ts';
-import type { Stream, StreamHooks } from './stream.ts';
+import type { BranchDef, Stream, StreamHooks } from './stream.ts';
 import type { StreamHub } from './hub.ts';
 import { HlsMuxer, hlsCleanupDelayMs, type HlsCleanup } from '../protocol/hls/muxer.ts';
 import { isSafeHlsName } from '../protocol/hls/path.ts';
 import type { SegmentStore } from '../protocol/hls/store.ts';
 import { FlvRecorder, TsRecorder } from './record.ts';
+import { HlsOutput, type TsBranch } from './ts-branch.ts';
 
 interface PerStream {
+  hls?: HlsOutput;
   flv?: FlvRecorder;
   ts?: TsRecorder;
 }
@@ -24,6 +27,7 @@ export class MediaOutputs implements StreamHooks {
   constructor(
     private readonly config: LalConfig,
     private readonly log: Logger,
+    private readonly tsDef: BranchDef<TsBranch> | undefined,
     private readonly hlsStore: SegmentStore | undefined,
     private readonly hlsCleanup: HlsCleanup | undefined,
   ) {}
@@ -31,14 +35,14 @@ export class MediaOutputs implements StreamHooks {
   onPublishStart(s: Stream): void {
     const cfg = this.config;
     const log = this.log.withTag(s.name);
-    let hls: HlsMuxer | undefined;
-    if (this.hlsStore && s.ts) {
+    const per: PerStream = {};
+    if (this.hlsStore && this.tsDef) {
       if (!isSafeHlsName(s.name)) {
         log.warn(`hls: stream name ${JSON.stringify(s.name)} cannot be a directory name, no HLS for it`);
       } else {
         try {
           this.hlsCleanup?.cancel(s.name);
-          hls = new HlsMuxer({
+          const muxer = new HlsMuxer({
             streamName: s.name,
             outPath: cfg.hls.out_path,
             fragmentDurationMs: cfg.hls.fragment_duration_ms,
@@ -48,50 +52,58 @@ export class MediaOutputs implements StreamHooks {
             store: this.hlsStore,
             log,
           });
-          hls.start();
+          muxer.start();
+          per.hls = new HlsOutput(muxer, log);
+          s.branch(this.tsDef).add(per.hls, true);
         } catch (e) {
-          log.error(`hls: cannot start for ${s.name}: ${errorText(e)}`);
-          hls = undefined;
+          log.error(`hls: cannot start for ${s.name}: ${errorDetail(e)}`);
         }
       }
     }
-    s.ts?.start(hls);
     const now = Math.floor(Date.now() / 1000);
-    const per: PerStream = {};
     if (cfg.record.enable_flv) {
       per.flv = FlvRecorder.open(cfg.record.flv_out_path, s.name, now, log);
-      if (per.flv) s.addSubscriber(per.flv.sub);
+      if (per.flv) s.addOutput(per.flv.sub);
     }
-    if (cfg.record.enable_mpegts && s.ts) {
+    if (cfg.record.enable_mpegts && this.tsDef) {
       per.ts = TsRecorder.open(cfg.record.mpegts_out_path, s.name, now, log);
-      if (per.ts) s.ts.consumers.add(per.ts);
+      if (per.ts) s.branch(this.tsDef).add(per.ts);
     }
     this.active.set(s, per);
   }
 
+  /** Called after the stream's branches ended this publish session (HLS has its ENDLIST). */
   onPublishStop(s: Stream): void {
-    const hls = s.ts?.end();
-    if (hls && this.hlsCleanup && this.config.hls.cleanup_mode !== 0) {
-      const c = this.config.hls;
-      try {
-        this.hlsCleanup.schedule(s.name, hlsCleanupDelayMs(c.fragment_duration_ms, c.fragment_num, c.delete_threshold), () => {
-          const cur = this.hub?.get(s.name);
-          return !!cur?.publisher && !!cur.ts?.running;
-        });
-      } catch (e) {
-        this.log.error(`hls cleanup for ${s.name} not scheduled: ${errorText(e)}`);
-      }
-    }
     const per = this.active.get(s);
     if (!per) return;
     this.active.delete(s);
+    const ts = s.existingBranch('ts') as TsBranch | undefined;
+    if (per.hls) {
+      ts?.remove(per.hls);
+      per.hls.close('publisher stopped');
+      this.scheduleCleanup(s.name);
+    }
     if (per.flv) {
       per.flv.close();
-      s.removeSubscriber(per.flv.sub);
+      s.removeOutput(per.flv.sub);
     }
     if (per.ts) {
       per.ts.close();
-      s.ts?.consumers.delete(per.ts);
+      ts?.remove(per.ts);
+    }
+  }
+
+  private scheduleCleanup(name: string): void {
+    const c = this.config.hls;
+    if (!this.hlsCleanup || c.cleanup_mode === 0) return;
+    try {
+      this.hlsCleanup.schedule(name, hlsCleanupDelayMs(c.fragment_duration_ms, c.fragment_num, c.delete_threshold), () => {
+        const cur = this.hub?.get(name);
+        const tsb = cur?.existingBranch('ts') as TsBranch | undefined;
+        return !!cur?.publisher && !!tsb?.running;
+      });
+    } catch (e) {
+      this.log.error(`hls cleanup for ${name} not scheduled: ${errorDetail(e)}`);
     }
   }
 }

@@ -14,9 +14,8 @@ import { decodeAmf0All, encodeAmf0, Amf0EcmaArray, type Amf0Value } from '../for
 import type { TsFrame } from '../format/mpegts/types.ts';
 import type { StreamHeaders } from './fanout.ts';
 import { flvFramer, headerTags, packetMs } from './framers.ts';
-import { OutputSubscriber, type Framer } from './subscriber.ts';
-import { SessionStat } from './stat.ts';
-import type { TsConsumer } from './ts-pipeline.ts';
+import { PacketOutput, type Framer } from './output.ts';
+import type { TsConsumer } from './ts-branch.ts';
 import type { FanoutPacket } from './fanout.ts';
 
 /** A ByteSink over a file descriptor; synchronous writes, nothing ever pending. */
@@ -91,11 +90,11 @@ function findNumberField(body: Uint8Array, key: string): number {
 }
 
 /**
- * The FLV recorder: an OutputSubscriber whose sink is a file. Its metadata always carries
+ * The FLV recorder: a stream-level PacketOutput whose sink is a file. Its metadata always carries
  * `duration` and `filesize` (placeholders 0) so the clean-close fix-up can patch them in place.
  */
 export class FlvRecorder {
-  readonly sub: OutputSubscriber;
+  readonly sub: PacketOutput;
   private readonly sink: FileSink;
   private metaOffset = -1;
   private metaBody: Uint8Array | undefined;
@@ -127,8 +126,7 @@ export class FlvRecorder {
         return flvFramer.packet(fp);
       },
     };
-    this.sub = new OutputSubscriber(new SessionStat(`RECORD:${file}`, 'FLV', 'SUB', ''), this.sink, framer, { gopNum: 0, singleGopMaxFrameNum: 0 }, log);
-    this.sub.hidden = true;
+    this.sub = new PacketOutput(this.sink, framer, { gopNum: 0, singleGopMaxFrameNum: 0 }, log);
   }
 
   static open(dir: string, streamName: string, unixSec: number, log: Logger): FlvRecorder | undefined {
@@ -195,7 +193,7 @@ export class TsRecorder implements TsConsumer {
   onTsFrame(f: TsFrame): void {
     this.sink.write(f.bytes);
   }
-  close(): void {
+  close(_reason?: string): void {
     this.sink.close();
   }
 }

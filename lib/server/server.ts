@@ -3,6 +3,10 @@
  * API, the 1-second tick. `close()` stops listening, closes every session and resolves.
  * Failing to bind a plain address rejects (the command exits 1 naming it); TLS listeners that
  * cannot load their certificate are logged and skipped (config.md §3.2, §3.4).
+ *
+ * Inside: sessions (lib/server/sessions) bind protocol connections to the StreamHub; each Stream
+ * fans one packet out to every output through its branches — the picture, from Stream.write to
+ * every player, recorder and HLS file, is at the top of lib/server/stream.ts.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { arch, platform } from 'node:os';
@@ -20,10 +24,13 @@ import { parseListenAddr, type LalConfig } from './config.ts';
 import { StreamHub } from './hub.ts';
 import { EMPTY_STAT_SESSION, SessionIdGen } from './stat.ts';
 import type { Stream } from './stream.ts';
+import { CloseReason } from './output.ts';
 import type { LiveSession, OutputLimits, ServerContext } from './context.ts';
 import { RtmpSession } from './sessions/rtmp.ts';
 import { startRtspListeners, type RtspListeners } from './sessions/rtsp.ts';
 import { MediaOutputs } from './media-outputs.ts';
+import { tsBranchDef } from './ts-branch.ts';
+import { rtpBranchDef } from './rtp-branch.ts';
 import { HlsSessionTracker } from './sessions/hls.ts';
 import { DiskStore, MemoryStore } from '../protocol/hls/store.ts';
 import { HlsCleanup } from '../protocol/hls/muxer.ts';
@@ -44,16 +51,18 @@ const BITRATE_INTERVAL_SEC = 5;
 
 export async function startServer(config: LalConfig, opts: { log?: Logger; limits?: OutputLimits } = {}): Promise<RunningServer> {
   const log = opts.log ?? silentLogger;
-  const gopNum = Math.max(config.rtmp.gop_num, config.httpflv.gop_num, 0);
+  const gopNum = Math.max(config.rtmp.gop_num, config.httpflv.gop_num, config.httpts.gop_num, 0);
   const hlsOn = config.hls.enable || config.hls.enable_https;
   const tsOn = hlsOn || config.httpts.enable || config.httpts.enable_https || config.record.enable_mpegts;
   const hlsStore = hlsOn ? (config.hls.use_memory_as_disk_flag ? new MemoryStore({ log }) : new DiskStore()) : undefined;
   const hlsCleanup = hlsStore ? new HlsCleanup({ store: hlsStore, outPath: config.hls.out_path, log }) : undefined;
-  const media = new MediaOutputs(config, log, hlsStore, hlsCleanup);
+  const branches = { ts: tsOn ? tsBranchDef({ gopNum: config.httpts.gop_num, log }) : undefined, rtp: rtpBranchDef({ log }) };
+  const media = new MediaOutputs(config, log, branches.ts, hlsStore, hlsCleanup);
   const ctx: ServerContext = {
     config,
     limits: opts.limits ?? {},
-    hub: new StreamHub({ gopNum, log, ts: tsOn ? { gopNum: config.httpts.gop_num } : undefined, hooks: media }),
+    branches,
+    hub: new StreamHub({ gopNum, log, hooks: media }),
     ids: new SessionIdGen(),
     log,
     sessions: new Set<LiveSession>(),
@@ -230,10 +239,11 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
 }
 
 function statGroup(s: Stream): StatGroup {
-  // http-api.md §3.2: RTMP, FLV, TS, RTSP, HLS players in that order; recorders are not players.
+  // docs/http-api.md §3.2: RTMP, FLV, TS, RTSP, HLS players in that order (recorders and
+  // branches are outputs, not sessions, so they are not listed).
   const order: Record<string, number> = { RTMP: 0, FLV: 1, TS: 2, RTSP: 3, HLS: 4 };
-  const subs = [...s.subs]
-    .filter((x) => !x.hidden && !x.closed)
+  const subs = s
+    .sessions()
     .sort((a, b) => (order[a.stat.protocol] ?? 9) - (order[b.stat.protocol] ?? 9))
     .map((x) => x.stat.toJSON());
   return {
@@ -271,17 +281,7 @@ function createControl(ctx: ServerContext, startTime: string): ServerControl {
     kickSession: (name, id) => {
       const s = ctx.hub.get(name);
       if (!s) return 'group-not-found';
-      if (s.publisher && s.publisher.stat.sessionId === id) {
-        s.publisher.kick('kicked by api');
-        return 'ok';
-      }
-      for (const sub of s.subs) {
-        if (sub.stat.sessionId === id && !sub.closed && !sub.hidden) {
-          sub.close('kicked by api');
-          return 'ok';
-        }
-      }
-      return 'session-not-found';
+      return s.kick(id, CloseReason.Kicked) ? 'ok' : 'session-not-found';
     },
   };
 }

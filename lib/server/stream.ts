@@ -1,16 +1,36 @@
 /**
- * Stream (LAL's Group, slimmed; design.md §1.4): one publisher, the current headers, one neutral
- * GOP cache and one Set of subscribers. HLS, recorders and relay pushes are ordinary subscribers.
+ * Stream (LAL's Group, slimmed; docs/architecture.md §1.4): one publisher, the current headers,
+ * the GOP cache, the *presence* of every session attached to it and its output *branches*.
+ *
+ * Following one packet from the publisher to every output:
+ *
+ *   publisher session ── Stream.write(pkt) ── FanoutPacket (one per packet) ──┬─ GopCache
+ *                                                                             │
+ *     branches: Fanout<Branch> ─────────────────────────────────────────────┤
+ *       ├─ TsBranch (lib/server/ts-branch.ts): one MPEG-TS muxer per publish session
+ *       │    └─ Fanout<TsConsumer>: HLS muxer, HTTP-TS/WS-TS players, TS recorder
+ *       └─ RtpBranch (lib/server/rtp-branch.ts): RTP packetisation (or the RTSP publisher's own
+ *            RTP, which enters through Stream.writeRtp) └─ Fanout<RtpConsumer>: RTSP players
+ *     outputs: Fanout<PacketConsumer> ───────────────────────────────────────┘
+ *       RTMP, HTTP-FLV and WS-FLV players and the FLV recorder: each writes the bytes memoised
+ *       on the FanoutPacket for its format (lib/server/framers.ts), built once for all of them.
+ *
+ * Presence is separate from media: every session attached to the stream (a player of any format,
+ * a tracked HLS session) is one entry of `presence` — that is what /api/stat lists, what a kick
+ * finds and what keeps an idle stream alive. `join(presence, attachment)` and `leave(presence)`
+ * attach and detach the session's media consumer in the same step, wherever it lives.
+ * Branches are created on first use (`branch(def)`) and dropped with their last consumer.
  */
 import type { AvPacket, TrackInfo } from '../core/packet.ts';
 import type { Logger } from '../core/log.ts';
-import { errorText } from '../core/errors.ts';
+import { errorDetail } from '../core/errors.ts';
 import { bytesEqual } from '../core/bytes.ts';
-import { FanoutPacket, StreamHeaders } from './fanout.ts';
+import type { SdpTrack } from '../format/sdp/types.ts';
+import type { RtpPacket } from '../protocol/rtp/packet.ts';
+import { Fanout, FanoutPacket, StreamHeaders, type Consumer } from './fanout.ts';
 import { GopCache } from './gop-cache.ts';
 import { PeriodRecord, type SessionStat } from './stat.ts';
-import type { Subscriber } from './subscriber.ts';
-import type { TsPipeline } from './ts-pipeline.ts';
+import type { PacketConsumer } from './output.ts';
 
 /** Server-level reactions to an input starting/stopping (HLS muxer, recorders, notify). */
 export interface StreamHooks {
@@ -24,25 +44,102 @@ export interface Publisher {
   kick(reason: string): void;
 }
 
+/** A session attached to a stream: listed in stats, kickable, keeps the stream alive. */
+export interface Presence {
+  readonly stat: SessionStat;
+  readonly closed: boolean;
+  close(reason: string): void;
+}
+
+/** Where a session's media consumer lives: the stream's outputs, or a branch. */
+export interface Attachment {
+  attach(s: Stream): void;
+  detach(s: Stream): void;
+}
+
+/** The SDP of an RTSP publisher, whose RTP players get unchanged (`sdpTracks` order = track indexes). */
+export interface RtpSource {
+  readonly text: string;
+  readonly tracks: readonly SdpTrack[];
+}
+
+/** One RTP packet of an RTSP publisher, for the pass-through RTP branch. */
+export interface RtpInput {
+  /** SDP track index. */
+  track: number;
+  /** The packet as received (a view; never written to). */
+  packet: Uint8Array;
+  rtp: RtpPacket;
+  /** The SDP codec of the track. */
+  codec: string;
+}
+
+/**
+ * A stateful encoder owned by the stream with consumers of its own (docs/architecture.md §1.4).
+ * Branches see every TrackInfo change and every packet, in order.
+ */
+export interface Branch extends Consumer {
+  readonly key: string;
+  /** A TrackInfo change of the current publisher, as it happens. */
+  onTracks(t: TrackInfo): void;
+  onPacket(fp: FanoutPacket): void;
+  /** The branch was created while the stream is live: catch up from `tracks` and the GOP cache. */
+  onJoin(tracks: TrackInfo, gop: GopCache<FanoutPacket>): void;
+  /** The publisher left: flush and end this publish session's output; consumers stay. */
+  onPublisherGone(): void;
+  /** The publisher's native RTP (RTSP publishers only). */
+  onRtp?(input: RtpInput): void;
+  /** An RTSP publisher described its stream (or undefined: the input is not RTSP any more). */
+  onRtpSource?(src: RtpSource | undefined): void;
+}
+
+/** How to create one kind of branch (one def per server, holding its configuration). */
+export interface BranchDef<B extends Branch> {
+  readonly key: string;
+  create(s: Stream, drop: () => void): B;
+}
+
 const same = (a?: Uint8Array, b?: Uint8Array) => (a === b ? true : !!a && !!b && bytesEqual(a, b));
+
+function toPacket(c: PacketConsumer | Branch, fp: FanoutPacket): void {
+  c.onPacket(fp);
+}
+function toTracks(b: Branch, t: TrackInfo): void {
+  b.onTracks(t);
+}
+function toRtp(b: Branch, input: RtpInput): void {
+  b.onRtp?.(input);
+}
+function toRtpSource(b: Branch, src: RtpSource | undefined): void {
+  b.onRtpSource?.(src);
+}
+function branchGone(b: Branch): void {
+  b.onPublisherGone();
+}
+function outputGone(c: PacketConsumer): void {
+  c.onPublisherGone?.();
+}
 
 export class Stream {
   publisher: Publisher | undefined;
-  readonly subs = new Set<Subscriber>();
   headers: StreamHeaders | undefined;
+  /** The current RTSP publisher's SDP (RTP pass-through), if the input is RTSP. */
+  rtpSource: RtpSource | undefined;
   /** True once the current publisher sent its first media packet: players join from then on. */
   private ready = false;
-  readonly gop: GopCache;
+  readonly gop: GopCache<FanoutPacket>;
   readonly fps = new PeriodRecord();
-  // Stats kept from the first publisher for the life of the stream (http-api.md §3.2).
+  // Stats kept from the first publisher for the life of the stream (docs/http-api.md §3.2).
   audioCodec = '';
   videoCodec = '';
   videoWidth = 0;
   videoHeight = 0;
-  private iterating = false;
-  private toRemove: Subscriber[] = [];
-  /** The MPEG-TS branch (HTTP-TS, HLS, TS recording) when any of them is enabled. */
-  readonly ts: TsPipeline | undefined;
+  private readonly presence = new Map<Presence, Attachment | undefined>();
+  /** Stream-level consumers of the stateless formats (players, FLV recorder). */
+  readonly outputs: Fanout<PacketConsumer>;
+  readonly branches: Fanout<Branch>;
+  private readonly branchByKey = new Map<string, Branch>();
+  private lastGopDropped = 0;
 
   constructor(
     readonly name: string,
@@ -50,15 +147,22 @@ export class Stream {
     gopNum: number,
     private readonly log: Logger,
     private readonly onEmpty: (s: Stream) => void,
-    ts?: TsPipeline,
     private readonly hooks: StreamHooks = {},
   ) {
-    this.gop = new GopCache(gopNum);
-    this.ts = ts;
+    this.gop = new GopCache<FanoutPacket>(gopNum, (fp) => fp.byteLength);
+    this.outputs = new Fanout<PacketConsumer>(log, `stream ${name}`);
+    this.branches = new Fanout<Branch>(log, `stream ${name}`);
   }
 
   get isEmpty(): boolean {
-    return !this.publisher && this.subs.size === 0;
+    return !this.publisher && this.presence.size === 0;
+  }
+
+  /** The sessions attached to the stream (players of every format, tracked HLS sessions). */
+  sessions(): Presence[] {
+    const out: Presence[] = [];
+    for (const p of this.presence.keys()) if (!p.closed) out.push(p);
+    return out;
   }
 
   // ---- publisher side -------------------------------------------------------------------------
@@ -71,15 +175,19 @@ export class Stream {
     this.safe('publish-start hook', () => this.hooks.onPublishStart?.(this));
   }
 
-  /** The publisher left: forget headers and caches, keep the players (behaviour.md §3.3). */
+  /** The publisher left: branches end their output, caches are forgotten, players stay (docs/behaviour.md §3.3). */
   removePublisher(p: Publisher): void {
     if (this.publisher !== p) return;
+    // Branches first, while their consumers (HLS, recorders) are still attached: the TS branch
+    // flushes its pending audio and closes the HLS fragment with ENDLIST.
+    this.branches.each(branchGone, undefined);
+    this.outputs.each(outputGone, undefined);
     this.publisher = undefined;
     this.safe('publish-stop hook', () => this.hooks.onPublishStop?.(this));
     this.headers = undefined;
     this.ready = false;
     this.gop.clear();
-    this.each((s) => s.onPublisherGone?.());
+    if (this.rtpSource) this.setRtpSource(undefined);
     this.checkEmpty();
   }
 
@@ -92,34 +200,34 @@ export class Stream {
     };
     this.headers = new StreamHeaders(tracks, changed);
     this.noteCodecs(tracks);
-    if (this.ts) this.safe('ts', () => this.ts!.setTracks(tracks));
+    this.branches.each(toTracks, tracks);
     if (!this.ready) return; // joiners get everything at the first media packet
-    const h = this.headers;
-    this.each((s) => s.onHeaders(h, this.gop));
+    this.outputs.each(joinOrUpdate, { h: this.headers, gop: this.gop, fromStart: false });
   }
 
   write(pkt: AvPacket): void {
     if (pkt.kind === 'video') this.fps.add(Math.floor(Date.now() / 1000));
-    if (this.ts && pkt.units.length > 0) this.safe('ts', () => this.ts!.push(pkt));
     const fp = new FanoutPacket(pkt);
-    this.gop.feed(fp);
+    this.gop.feed(fp, fp.isVideoKey);
+    this.branches.each(toPacket, fp);
     if (!this.ready) {
       this.ready = true;
       if (!this.headers) this.headers = new StreamHeaders({}, { metadata: false, video: false, audio: false });
-      const h = this.headers;
       // Joiners replay the cache, which may already hold this packet; they skip it in onPacket.
-      this.each((s) => s.onHeaders(h, this.gop, true));
+      this.outputs.each(joinOrUpdate, { h: this.headers, gop: this.gop, fromStart: true });
     }
-    this.each((s) => s.onPacket(fp));
+    this.outputs.each(toPacket, fp);
   }
 
-  /** Run a stream-level step; a failure is logged and never reaches the publisher's session. */
-  private safe(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.log.error(`stream ${this.name}: ${what} failed: ${errorText(e)}`);
-    }
+  /** One RTP packet of the RTSP publisher, for the RTP branch's pass-through (docs/behaviour.md §5.5). */
+  writeRtp(input: RtpInput): void {
+    this.branches.each(toRtp, input);
+  }
+
+  /** The RTSP publisher's SDP (at ANNOUNCE), or undefined when the input is not RTSP. */
+  setRtpSource(src: RtpSource | undefined): void {
+    this.rtpSource = src;
+    this.branches.each(toRtpSource, src);
   }
 
   /** Count a video message that carried no packet (sequence headers), as LAL's fps does. */
@@ -139,51 +247,92 @@ export class Stream {
     }
   }
 
-  // ---- subscriber side ------------------------------------------------------------------------
+  // ---- outputs and branches -------------------------------------------------------------------
 
-  addSubscriber(s: Subscriber): void {
-    this.subs.add(s);
-    if (this.ready && this.headers) s.onHeaders(this.headers, this.gop);
+  /** Attach a stream-level consumer (a player's PacketOutput, the FLV recorder). */
+  addOutput(c: PacketConsumer): void {
+    this.outputs.add(c);
+    if (this.ready && this.headers) c.onHeaders(this.headers, this.gop, false);
   }
 
-  removeSubscriber(s: Subscriber): void {
-    if (this.iterating) {
-      this.toRemove.push(s);
-      return;
+  removeOutput(c: PacketConsumer): void {
+    this.outputs.delete(c);
+  }
+
+  /** The branch of `def`'s kind, created on first use; it is dropped with its last consumer. */
+  branch<B extends Branch>(def: BranchDef<B>): B {
+    const have = this.branchByKey.get(def.key);
+    if (have && !have.closed) return have as B;
+    let b: B | undefined;
+    const drop = () => {
+      if (!b || this.branchByKey.get(def.key) !== b) return;
+      this.branchByKey.delete(def.key);
+      this.branches.delete(b);
+      b.close('no consumers');
+    };
+    b = def.create(this, drop);
+    this.branchByKey.set(def.key, b);
+    this.branches.add(b);
+    if (this.publisher && this.headers) {
+      const branch = b;
+      this.safe(`${def.key} branch`, () => branch.onJoin(this.headers!.tracks, this.gop));
     }
-    this.subs.delete(s);
+    return b;
+  }
+
+  /** The branch of `key`, if it exists. */
+  existingBranch(key: string): Branch | undefined {
+    return this.branchByKey.get(key);
+  }
+
+  // ---- presence -------------------------------------------------------------------------------
+
+  /** A session attaches: presence (stats, kick, liveness) and its media consumer, in one step. */
+  join(p: Presence, media?: Attachment): void {
+    this.presence.set(p, media);
+    if (media) this.safe('attach', () => media.attach(this));
+  }
+
+  /** A session leaves: its media consumer is detached and its presence removed. */
+  leave(p: Presence): void {
+    if (!this.presence.has(p)) return;
+    const media = this.presence.get(p);
+    this.presence.delete(p);
+    if (media) this.safe('detach', () => media.detach(this));
     this.checkEmpty();
   }
 
-  /** Call fn on each live subscriber; a throwing subscriber is closed, the rest go on. */
-  private each(fn: (s: Subscriber) => void): void {
-    this.iterating = true;
-    try {
-      for (const s of this.subs) {
-        if (s.closed) continue;
-        try {
-          fn(s);
-        } catch (e) {
-          this.log.error(`[${s.stat.sessionId}] output failed, closing it: ${errorText(e)}`);
-          try {
-            s.close(`error: ${errorText(e)}`);
-          } catch {
-            /* keep going */
-          }
-        }
+  /** Kick the session `id` (API); false when no such session. */
+  kick(id: string, reason: string): boolean {
+    if (this.publisher && this.publisher.stat.sessionId === id) {
+      this.publisher.kick(reason);
+      return true;
+    }
+    for (const p of this.presence.keys()) {
+      if (p.stat.sessionId === id && !p.closed) {
+        p.close(reason);
+        return true;
       }
-    } finally {
-      this.iterating = false;
     }
-    if (this.toRemove.length) {
-      for (const s of this.toRemove) this.subs.delete(s);
-      this.toRemove = [];
-      this.checkEmpty();
-    }
+    return false;
   }
 
   tick(nowMs: number): void {
-    this.each((s) => s.tick(nowMs));
+    this.outputs.tick(nowMs);
+    this.branches.tick(nowMs);
+    if (this.gop.dropped !== this.lastGopDropped) {
+      this.log.warn(`stream ${this.name}: GOP over ${this.gop.maxBytes} bytes, ${this.gop.dropped - this.lastGopDropped} packets not cached for late joiners`);
+      this.lastGopDropped = this.gop.dropped;
+    }
+  }
+
+  /** Run a stream-level step; a failure is logged and never reaches the publisher's session. */
+  private safe(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.log.error(`stream ${this.name}: ${what} failed: ${errorDetail(e)}`);
+    }
   }
 
   private checkEmpty(): void {
@@ -193,6 +342,12 @@ export class Stream {
   /** Close everything (server shutdown). */
   dispose(reason: string): void {
     this.publisher?.kick(reason);
-    for (const s of [...this.subs]) s.close(reason);
+    for (const p of [...this.presence.keys()]) p.close(reason);
+    this.outputs.closeAll(reason);
+    this.branches.closeAll(reason);
   }
+}
+
+function joinOrUpdate(c: PacketConsumer, a: { h: StreamHeaders; gop: GopCache<FanoutPacket>; fromStart: boolean }): void {
+  c.onHeaders(a.h, a.gop, a.fromStart);
 }

@@ -1,26 +1,22 @@
 /**
- * Tracked HLS players (hls.md §7, `hls.sub_session_hash_key`): each session is a Subscriber of
- * its stream (stats, kick, keeps the stream alive) that receives no media — players fetch files.
+ * Tracked HLS players (docs/hls.md §7, `hls.sub_session_hash_key`): each session is a presence on
+ * its stream (stats, kick, keeps the stream alive) with no media consumer — players fetch files.
  * The 1 s sweep expires sessions after `sub_session_timeout_ms` without a request.
  */
 import type { Logger } from '../../core/log.ts';
 import { HlsSessions, type HlsSubSession } from '../../protocol/hls/sessions.ts';
 import { SessionStat } from '../stat.ts';
-import type { Subscriber } from '../subscriber.ts';
 import type { LiveSession, ServerContext } from '../context.ts';
-import type { Stream } from '../stream.ts';
+import type { Presence, Stream } from '../stream.ts';
 
-export class HlsSubscriber implements Subscriber {
+export class HlsPresence implements Presence {
   closed = false;
   readonly stat: SessionStat;
   stream: Stream | undefined;
-  constructor(readonly session: HlsSubSession, private readonly onKick: (s: HlsSubscriber) => void) {
+  constructor(readonly session: HlsSubSession, private readonly onKick: (s: HlsPresence) => void) {
     this.stat = new SessionStat(session.id, 'HLS', 'SUB', session.remoteAddr);
     this.stat.source = { read: () => 0, wrote: () => session.wroteBytes };
   }
-  onHeaders(): void {}
-  onPacket(): void {}
-  tick(): void {}
   close(_reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -32,7 +28,7 @@ export class HlsSubscriber implements Subscriber {
 export class HlsSessionTracker implements LiveSession {
   readonly stat = new SessionStat('HLSSWEEPER', 'HLS', 'SUB', '');
   readonly table: HlsSessions;
-  private readonly subs = new Map<string, HlsSubscriber>();
+  private readonly subs = new Map<string, HlsPresence>();
 
   constructor(private readonly ctx: ServerContext, private readonly log: Logger) {
     const c = ctx.config.hls;
@@ -47,8 +43,8 @@ export class HlsSessionTracker implements LiveSession {
   create(info: { streamName: string; appName: string; url: string; urlParam: string; remoteAddr: string }): HlsSubSession | undefined {
     const s = this.table.create(info);
     if (!s) return undefined;
-    const sub = new HlsSubscriber(s, () => this.table.kick(s));
-    sub.stream = this.ctx.hub.subscribe(info.streamName, info.appName, sub);
+    const sub = new HlsPresence(s, () => this.table.kick(s));
+    sub.stream = this.ctx.hub.join(info.streamName, info.appName, sub);
     this.subs.set(s.id, sub);
     this.log.info(`[${s.id}] hls player ${info.remoteAddr} plays ${info.streamName}`);
     return s;
@@ -60,13 +56,13 @@ export class HlsSessionTracker implements LiveSession {
       this.subs.delete(s.id);
       if (!sub) continue;
       sub.closed = true;
-      sub.stream?.removeSubscriber(sub);
+      sub.stream?.leave(sub);
       this.log.info(`[${s.id}] hls player gone (${s.kicked ? 'kicked' : 'expired'})`);
     }
   }
 
   close(): void {
-    for (const sub of this.subs.values()) sub.stream?.removeSubscriber(sub);
+    for (const sub of this.subs.values()) sub.stream?.leave(sub);
     this.subs.clear();
   }
 }

@@ -12,12 +12,12 @@ import { HttpRequestParser, isWebSocketUpgrade, splitUrlPath, type HttpRequest }
 import { WsFrameReader, WsOpcode, encodeWsFrame, wsAcceptKey } from '../../protocol/http/ws.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { SessionStat } from '../stat.ts';
-import { OutputSubscriber, type Framer } from '../subscriber.ts';
+import { PacketOutput, type Framer } from '../output.ts';
 import { flvFramer, wsFlvFramer } from '../framers.ts';
-import type { Stream } from '../stream.ts';
+import type { Presence, Stream } from '../stream.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
 import type { LiveSession, ServerContext } from '../context.ts';
-import { TsSubscriber } from '../ts-subscriber.ts';
+import { TsOutput } from '../ts-branch.ts';
 import { HlsContentType, hlsFilePath, resolveHlsRequest } from '../../protocol/hls/path.ts';
 import { rewritePlaylistForSession, sessionIdFromQuery, sessionRedirectBody, sessionRedirectLocation, type HlsSubSession } from '../../protocol/hls/sessions.ts';
 
@@ -65,14 +65,14 @@ export function matchRoute(routes: HttpRoutes, path: string): HttpModule | undef
   return best?.module;
 }
 
-export class HttpMediaConn implements ConnHandler, LiveSession {
+export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
   stat: SessionStat;
   private log: Logger;
   private parser: HttpRequestParser | undefined = new HttpRequestParser();
   private ws: WsFrameReader | undefined;
-  private sub: OutputSubscriber | TsSubscriber | undefined;
+  private output: PacketOutput | TsOutput | undefined;
   private stream: Stream | undefined;
-  private closed = false;
+  closed = false;
   private readonly openedAt = performance.now();
 
   constructor(private readonly ctx: ServerContext, private readonly conn: TcpConn, private readonly routes: HttpRoutes) {
@@ -96,7 +96,7 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
       this.afterRequest(chunk);
     } catch (e) {
       this.log.warn(`http ${this.conn.remoteAddr}: ${errorText(e)}`);
-      if (!this.sub) this.conn.sink.write(simpleResponse(400, 'Bad Request', 'bad request\n'));
+      if (!this.output) this.conn.sink.write(simpleResponse(400, 'Bad Request', 'bad request\n'));
       this.close('bad request', true);
     }
   }
@@ -190,7 +190,8 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
 
   private startTs(req: HttpRequest, appName: string, streamName: string): void {
     const cfg = this.ctx.config;
-    if (!streamName) return this.reply(404, 'Not Found');
+    const def = this.ctx.branches.ts;
+    if (!streamName || !def) return this.reply(404, 'Not Found');
     if (checkSimpleAuth(cfg.simple_auth, cfg.simple_auth.sub_httpts_enable, streamName, req.query)) {
       this.log.warn(`http-ts ${streamName} from ${this.conn.remoteAddr} refused: simple auth`);
       this.close('auth failed');
@@ -209,12 +210,9 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
     } else {
       sink.write(mediaResponseHead('video/mp2t'));
     }
-    const sub = new TsSubscriber(this.stat, sink, isWs, { gopNum: cfg.httpts.gop_num, singleGopMaxFrameNum: cfg.httpts.single_gop_max_frame_num, ...this.ctx.limits }, this.log);
-    sub.onClosed = (reason) => this.close(reason);
-    this.sub = sub;
-    const stream = this.ctx.hub.subscribe(streamName, appName, sub);
-    this.stream = stream;
-    if (stream.ts) sub.attach(stream.ts);
+    const opts = { gopNum: cfg.httpts.gop_num, singleGopMaxFrameNum: cfg.httpts.single_gop_max_frame_num, ...this.ctx.limits };
+    this.output = new TsOutput(sink, isWs, def, opts, this.log, (reason) => this.close(reason));
+    this.stream = this.ctx.hub.join(streamName, appName, this, this.output);
     this.log.info(`${isWs ? 'ws-ts' : 'http-ts'} player ${this.conn.remoteAddr} plays ${streamName}`);
   }
 
@@ -251,25 +249,22 @@ export class HttpMediaConn implements ConnHandler, LiveSession {
       sink.write(FLV_HEADER);
       framer = flvFramer;
     }
-    const sub = new OutputSubscriber(this.stat, sink, framer, { gopNum: cfg.httpflv.gop_num, singleGopMaxFrameNum: cfg.httpflv.single_gop_max_frame_num, ...this.ctx.limits }, this.log);
-    sub.onClosed = (reason) => this.close(reason);
-    this.sub = sub;
-    this.stream = this.ctx.hub.subscribe(streamName, appName, sub);
+    const opts = { gopNum: cfg.httpflv.gop_num, singleGopMaxFrameNum: cfg.httpflv.single_gop_max_frame_num, ...this.ctx.limits };
+    this.output = new PacketOutput(sink, framer, opts, this.log, (reason) => this.close(reason));
+    this.stream = this.ctx.hub.join(streamName, appName, this, this.output);
     this.log.info(`${isWs ? 'ws-flv' : 'http-flv'} player ${this.conn.remoteAddr} plays ${streamName}`);
   }
 
   tick(nowMs: number): void {
-    if (!this.sub && !this.closed && nowMs - this.openedAt > HTTP_REQUEST_TIMEOUT_MS) this.close('request timeout');
+    if (!this.output && !this.closed && nowMs - this.openedAt > HTTP_REQUEST_TIMEOUT_MS) this.close('request timeout');
   }
 
   close(reason: string, flush = false): void {
     if (this.closed) return;
     this.closed = true;
     this.ctx.sessions.delete(this);
-    if (this.sub && this.stream) {
-      this.sub.close(reason);
-      if (this.sub instanceof TsSubscriber) this.stream.ts?.consumers.delete(this.sub);
-      this.stream.removeSubscriber(this.sub);
+    if (this.output && this.stream) {
+      this.stream.leave(this);
       this.log.info(`stop playing ${this.stream.name} (${reason})`);
     }
     if (flush) this.conn.sink.closeAfterFlush();

@@ -5,25 +5,25 @@
  */
 import type { TcpConn, ConnHandler } from '../../net/tcp.ts';
 import type { Logger } from '../../core/log.ts';
-import { errorText, LalError } from '../../core/errors.ts';
+import { errorDetail, isBug, LalError } from '../../core/errors.ts';
 import { RtmpServerConn } from '../../protocol/rtmp/server-conn.ts';
 import type { RtmpMessage } from '../../protocol/rtmp/chunk-reader.ts';
 import { RtmpToAv } from '../../remux/rtmp.ts';
 import { SessionStat } from '../stat.ts';
-import { OutputSubscriber } from '../subscriber.ts';
+import { PacketOutput } from '../output.ts';
 import { rtmpFramer } from '../framers.ts';
-import type { Stream, Publisher } from '../stream.ts';
+import type { Stream, Publisher, Presence } from '../stream.ts';
 import { COMMAND_PHASE_TIMEOUT_MS, PUBLISHER_READ_TIMEOUT_MS, type LiveSession, type ServerContext } from '../context.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
 
-export class RtmpSession implements LiveSession, Publisher, ConnHandler {
+export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandler {
   readonly stat: SessionStat;
   private readonly log: Logger;
   private readonly rtmp: RtmpServerConn;
   private stream: Stream | undefined;
-  private sub: OutputSubscriber | undefined;
+  private output: PacketOutput | undefined;
   private ingest: RtmpToAv | undefined;
-  private closed = false;
+  closed = false;
   private playName = '';
   private readonly openedAt = performance.now();
   private lastReadAt = performance.now();
@@ -54,8 +54,13 @@ export class RtmpSession implements LiveSession, Publisher, ConnHandler {
     try {
       this.rtmp.feed(chunk);
     } catch (e) {
-      this.log.warn(`closing: ${errorText(e)}`);
-      this.close('protocol error');
+      if (isBug(e)) {
+        this.log.error(`closing after an internal error: ${errorDetail(e)}`);
+        this.close('internal error');
+      } else {
+        this.log.warn(`closing: ${errorDetail(e)}`);
+        this.close('protocol error');
+      }
     }
   }
 
@@ -97,17 +102,16 @@ export class RtmpSession implements LiveSession, Publisher, ConnHandler {
       return false;
     }
     this.stat.baseType = 'SUB';
-    const sub = new OutputSubscriber(this.stat, this.conn.sink, rtmpFramer, { gopNum: cfg.rtmp.gop_num, singleGopMaxFrameNum: cfg.rtmp.single_gop_max_frame_num, ...this.ctx.limits }, this.log);
-    sub.onClosed = (reason) => this.close(reason);
-    this.sub = sub;
+    const opts = { gopNum: cfg.rtmp.gop_num, singleGopMaxFrameNum: cfg.rtmp.single_gop_max_frame_num, ...this.ctx.limits };
+    this.output = new PacketOutput(this.conn.sink, rtmpFramer, opts, this.log, (reason) => this.close(reason));
     this.playName = info.streamName;
     return true;
   }
 
   /** The play replies are out: only now may media (headers, GOP replay) follow. */
   private onPlayStarted(): void {
-    if (!this.sub || this.closed) return;
-    this.stream = this.ctx.hub.subscribe(this.playName, this.rtmp.app, this.sub);
+    if (!this.output || this.closed) return;
+    this.stream = this.ctx.hub.join(this.playName, this.rtmp.app, this, this.output);
     this.log.info(`start playing ${this.playName}`);
   }
 
@@ -151,9 +155,8 @@ export class RtmpSession implements LiveSession, Publisher, ConnHandler {
       if (this.stat.baseType === 'PUB') {
         this.stream.removePublisher(this);
         this.log.info(`stop publishing ${this.stream.name} (${reason})`);
-      } else if (this.sub) {
-        this.sub.close(reason);
-        this.stream.removeSubscriber(this.sub);
+      } else {
+        this.stream.leave(this);
         this.log.info(`stop playing ${this.stream.name} (${reason})`);
       }
     } else {

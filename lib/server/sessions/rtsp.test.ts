@@ -10,8 +10,9 @@ import { encodeRtpPacket } from '../../protocol/rtp/packet.ts';
 import { parseConfig } from '../config.ts';
 import type { LiveSession, ServerContext } from '../context.ts';
 import { StreamHub } from '../hub.ts';
-import { SessionIdGen, SessionStat } from '../stat.ts';
-import type { Subscriber } from '../subscriber.ts';
+import { SessionIdGen } from '../stat.ts';
+import type { PacketConsumer } from '../output.ts';
+import { rtpBranchDef } from '../rtp-branch.ts';
 import { RtspSession, createRtspShared, wsRtspUpgradeHead } from './rtsp.ts';
 
 function context(rtsp: Record<string, unknown> = {}): ServerContext {
@@ -24,7 +25,15 @@ function context(rtsp: Record<string, unknown> = {}): ServerContext {
       log: { level: 5, filename: '', is_to_stdout: false },
     }),
   ).config;
-  return { config, limits: {}, hub: new StreamHub({ gopNum: 1, log: silentLogger }), ids: new SessionIdGen(), log: silentLogger, sessions: new Set<LiveSession>() };
+  return {
+    config,
+    limits: {},
+    hub: new StreamHub({ gopNum: 1, log: silentLogger }),
+    ids: new SessionIdGen(),
+    log: silentLogger,
+    sessions: new Set<LiveSession>(),
+    branches: { rtp: rtpBranchDef({ log: silentLogger }) },
+  };
 }
 
 function fakeConn() {
@@ -61,9 +70,10 @@ const PCMA_SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=audio 0 R
 const announce = (name: string, cseq = 1) => enc(`ANNOUNCE rtsp://127.0.0.1/live/${name} RTSP/1.0\r\nCSeq: ${cseq}\r\nContent-Length: ${PCMA_SDP.length}\r\n\r\n${PCMA_SDP}`);
 const interleaved = (ch: number, b: Uint8Array) => Uint8Array.from([0x24, ch, b.length >> 8, b.length & 0xff, ...b]);
 
-function collector(): Subscriber & { packets: AvPacket[] } {
+/** A stream-level output that collects the packets (as a recorder would be attached). */
+function collector(): PacketConsumer & { packets: AvPacket[] } {
   const packets: AvPacket[] = [];
-  return { packets, stat: new SessionStat('C', 'RTSP', 'SUB', ''), closed: false, hidden: true, onHeaders() {}, onPacket: (fp) => packets.push(fp.pkt), tick() {}, close() {} };
+  return { packets, closed: false, onHeaders() {}, onPacket: (fp) => packets.push(fp.pkt), close() {} };
 }
 
 describe('RtspSession (in memory)', () => {
@@ -83,7 +93,7 @@ describe('RtspSession (in memory)', () => {
     expect(stream.publisher).toBe(s);
     expect(stream.audioCodec).toBe('PCMA');
     const col = collector();
-    stream.addSubscriber(col);
+    stream.addOutput(col);
     let sent = 0;
     for (let i = 0; i < 5; i++) {
       const p = encodeRtpPacket({ marker: false, payloadType: 8, sequenceNumber: i, timestamp: i * 160, ssrc: 9 }, new Uint8Array(160).fill(i));
@@ -125,7 +135,8 @@ describe('RtspSession (in memory)', () => {
     const b = fakeConn();
     const sb = new RtspSession(shared, b.conn, false);
     sb.onData(enc('DESCRIBE rtsp://127.0.0.1/live/none RTSP/1.0\r\nCSeq: 1\r\n\r\n'));
-    expect(ctx.hub.get('none')!.subs.size).toBe(2); // the player and the hidden RTP branch
+    expect(ctx.hub.get('none')!.sessions().length).toBe(1); // the player
+    expect(ctx.hub.get('none')!.existingBranch('rtp')).toBeDefined(); // and the RTP branch it waits on
     sb.tick(t);
     sb.tick(t + 1500);
     expect(b.ended()).toBe(false);

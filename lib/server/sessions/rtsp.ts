@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../core/log.ts';
-import { errorText, LalError, ParseError } from '../../core/errors.ts';
+import { errorDetail, errorText, isBug, LalError, ParseError } from '../../core/errors.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { listenTcp, type ConnHandler, type TcpConn, type TcpListener } from '../../net/tcp.ts';
 import type { TcpSink } from '../../net/sink.ts';
@@ -32,13 +32,10 @@ import type { SdpTrack } from '../../format/sdp/types.ts';
 import { RtpToAv, type RtpIngestItem } from '../../remux/rtp.ts';
 import { parseListenAddr } from '../config.ts';
 import { SessionStat } from '../stat.ts';
-import { SinkGuard, type Subscriber } from '../subscriber.ts';
-import type { Stream, Publisher } from '../stream.ts';
-import type { FanoutPacket, StreamHeaders } from '../fanout.ts';
-import type { GopCache } from '../gop-cache.ts';
+import type { Stream, Publisher, Presence, RtpSource } from '../stream.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
 import { COMMAND_PHASE_TIMEOUT_MS, PUBLISHER_READ_TIMEOUT_MS, type LiveSession, type ServerContext } from '../context.ts';
-import { RtspStreams, type RtpDelivery, type RtspPlayer, type RtspSdp, type RtspStreamState } from '../rtsp-out.ts';
+import { RtpOutput, type RtpBranch, type RtpDelivery } from '../rtp-branch.ts';
 import { UdpPortAllocator, type UdpPair } from '../udp-ports.ts';
 
 /** Players with nothing sent, publishers with nothing received, for this long are closed (behaviour.md §12). */
@@ -60,14 +57,11 @@ export interface RtspListeners {
   ports: { rtsp?: number; rtsps?: number; wsRtsp?: number };
   /** The UDP port-pair allocator shared by every RTSP session of this server. */
   readonly udpPorts: UdpPortAllocator;
-  /** The RTSP view of each stream (SDP, playing players). */
-  readonly streams: RtspStreams;
 }
 
 /** What every RTSP session of one server shares. */
 export interface RtspShared {
   ctx: ServerContext;
-  streams: RtspStreams;
   udp: UdpPortAllocator;
   commandTimeoutMs: number;
   idleTimeoutMs: number;
@@ -117,24 +111,7 @@ interface PubTrack {
 
 type OutTrack = { kind: 'tcp'; channel: number } | { kind: 'udp'; pair: UdpPair; host: string; port: number };
 
-/** The player as the Stream sees it: stats, kick and emptiness; media comes from the RTP branch. */
-class RtspPlayerSub implements Subscriber {
-  closed = false;
-  constructor(private readonly session: RtspSession) {}
-  get stat(): SessionStat {
-    return this.session.stat;
-  }
-  onHeaders(_h: StreamHeaders, _g: GopCache): void {}
-  onPacket(_fp: FanoutPacket): void {}
-  tick(): void {}
-  close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.session.close(reason);
-  }
-}
-
-export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPlayer {
+export class RtspSession implements LiveSession, ConnHandler, Publisher, Presence {
   stat: SessionStat;
   private log: Logger;
   private readonly rtsp: RtspServerConn;
@@ -142,8 +119,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
   closed = false;
   private role: 'pub' | 'sub' | undefined;
   private stream: Stream | undefined;
-  private state: RtspStreamState | undefined;
-  private sdp: RtspSdp | undefined;
+  private sdp: RtpSource | undefined;
   private order: number[] = [];
   private started = false;
   private teardown = false;
@@ -167,11 +143,9 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
   private lastDropReport = 0;
   private lastDropCount = 0;
   // player
-  private sub: RtspPlayerSub | undefined;
+  private output: RtpOutput | undefined;
   private cancelWait: (() => void) | undefined;
   private readonly outTracks = new Map<number, OutTrack>();
-  private waitingKey = false;
-  private guard: SinkGuard | undefined;
   private playerUdpIn = 0;
 
   constructor(private readonly shared: RtspShared, private readonly conn: TcpConn, private readonly ws: boolean) {
@@ -234,7 +208,17 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
       if (this.ws) this.onWsData(chunk);
       else this.rtsp.feed(chunk);
     } catch (e) {
-      this.log.warn(`closing: ${errorText(e)}`);
+      this.failed(e);
+    }
+  }
+
+  /** An exception reached the session boundary: a bug is logged with its stack, bad input at warn. */
+  private failed(e: unknown): void {
+    if (isBug(e)) {
+      this.log.error(`closing after an internal error: ${errorDetail(e)}`);
+      this.close('internal error');
+    } else {
+      this.log.warn(`closing: ${errorDetail(e)}`);
       this.close('protocol error');
     }
   }
@@ -291,7 +275,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
     this.log = ctx.log.withTag(this.stat.sessionId);
   }
 
-  private tracksAnswer(sdp: RtspSdp): RtspTracks {
+  private tracksAnswer(sdp: RtpSource): RtspTracks {
     this.sdp = sdp;
     this.order = setupOrder(sdp.tracks);
     return { controls: this.order.map((i) => controlOf(sdp.tracks[i], i, sdp.tracks.length)) };
@@ -325,9 +309,8 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
     }
     this.ingest = ingest;
     this.pubTracks = ingest.tracks.map((sdp) => ({ sdp, stats: new RtpReceptionStats(sdp.clockRate), ssrc: undefined }));
-    const sdp: RtspSdp = { text: info.sdpText, tracks: ingest.tracks };
-    this.state = this.shared.streams.of(this.stream);
-    this.state.setSource(this, sdp);
+    const sdp: RtpSource = { text: info.sdpText, tracks: ingest.tracks };
+    this.stream.setRtpSource(sdp);
     const t = ingest.trackInfo;
     if (t.video || t.audio) this.stream.setTracks(t);
     this.log.info(`start publishing ${info.streamName} over rtsp (${ingest.tracks.map((x) => x.encoding || x.codec).join(', ')})`);
@@ -348,21 +331,18 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
       this.log.warn(`play ${info.streamName} refused: ${auth}`);
       return undefined;
     }
-    const sub = new RtspPlayerSub(this);
-    this.sub = sub;
-    const stream = ctx.hub.subscribe(info.streamName, info.appName, sub);
-    this.stream = stream;
-    const state = this.shared.streams.of(stream);
-    this.state = state;
-    state.join();
-    const answer = (sdp: RtspSdp): RtspDescribeResult => ({ sdpText: sdp.text, ...this.tracksAnswer(sdp) });
-    if (state.sdp) {
+    const output = new RtpOutput(ctx.branches.rtp, this.sink, ctx.limits, this.log, (d) => this.emit(d), (reason) => this.close(reason));
+    this.output = output;
+    this.stream = ctx.hub.join(info.streamName, info.appName, this, output);
+    const branch = output.branch!;
+    const answer = (sdp: RtpSource): RtspDescribeResult => ({ sdpText: sdp.text, ...this.tracksAnswer(sdp) });
+    if (branch.sdp) {
       this.log.info(`play ${info.streamName}: described`);
-      return answer(state.sdp);
+      return answer(branch.sdp);
     }
     this.log.info(`play ${info.streamName}: DESCRIBE held until the stream has an SDP`);
     return new Promise((resolve) => {
-      this.cancelWait = state.whenSdp((sdp) => {
+      this.cancelWait = branch.whenSdp((sdp) => {
         this.cancelWait = undefined;
         if (this.closed) return;
         this.log.info(`play ${info.streamName}: described`);
@@ -406,15 +386,11 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
   }
 
   private onPlay(): void {
-    const state = this.state;
-    if (!state || this.closed) return;
+    const branch: RtpBranch | undefined = this.output?.branch;
+    if (!branch || this.closed) return;
     this.started = true;
     const cfg = this.shared.ctx.config.rtsp;
-    this.waitingKey = cfg.out_wait_key_frame_flag && state.hasVideo;
-    if ([...this.outTracks.values()].some((t) => t.kind === 'tcp')) {
-      this.guard = new SinkGuard(this.sink, this.shared.ctx.limits, this.log, (r) => this.close(r));
-    }
-    state.addPlayer(this);
+    this.output!.play(cfg.out_wait_key_frame_flag && branch.hasVideo);
     this.log.info(`start playing ${this.stream?.name ?? ''} (${[...this.outTracks.values()].map((t) => t.kind).join('+') || 'no tracks'})`);
   }
 
@@ -450,8 +426,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
         this.onRtp(track, data);
       }
     } catch (e) {
-      this.log.warn(`closing: ${errorText(e)}`);
-      this.close('error');
+      this.failed(e);
     }
   }
 
@@ -473,8 +448,10 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
     }
     pt.stats.update(pkt.header, performance.now());
     pt.ssrc = pkt.header.ssrc;
-    this.state?.forward(this, track, buf, pkt, pt.sdp.codec);
-    if (this.ingest && this.stream) this.apply(this.ingest.push(track, pkt));
+    const stream = this.stream;
+    if (!stream || stream.publisher !== this) return;
+    stream.writeRtp({ track, packet: buf, rtp: pkt, codec: pt.sdp.codec });
+    if (this.ingest) this.apply(this.ingest.push(track, pkt));
   }
 
   private apply(items: RtpIngestItem[]): void {
@@ -512,18 +489,12 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
 
   // ---- player media -------------------------------------------------------------------------
 
-  /** RtspPlayer: one shared delivery from the stream's RTP branch. */
-  deliver(d: RtpDelivery): void {
+  /** Write one shared delivery of the RTP branch to this player's transport (RtpOutput's emit). */
+  private emit(d: RtpDelivery): void {
     if (this.closed) return;
     const out = this.outTracks.get(d.track);
     if (!out) return;
-    if (this.waitingKey) {
-      // behaviour.md §5.5: nothing (audio included) before a video access point
-      if (!(d.video && d.accessPoint)) return;
-      this.waitingKey = false;
-    }
     if (out.kind === 'tcp') {
-      if (this.guard && !this.guard.admit(d.video ? d.accessPoint : !this.state!.hasVideo)) return;
       if (!this.ws && out.channel === d.channel) {
         this.sink.write(d.framed());
       } else {
@@ -561,7 +532,6 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
       this.close(this.role === 'pub' ? 'read timeout' : 'write timeout');
       return;
     }
-    this.guard?.tick(nowMs);
     if (nowMs - this.lastDropReport >= DROP_REPORT_INTERVAL_MS) this.reportDrops(nowMs);
   }
 
@@ -604,16 +574,12 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, RtspPla
       } catch (e) {
         this.log.debug(`flush on close failed: ${errorText(e)}`);
       }
-      this.state?.clearSource(this);
       stream.removePublisher(this);
       this.log.info(`stop publishing ${stream.name} (${reason})`);
-    } else if (this.role === 'sub' && stream && this.sub) {
+    } else if (this.role === 'sub' && stream && this.output) {
       this.reportDrops(performance.now());
       if (this.playerUdpIn > 0) this.log.debug(`${this.playerUdpIn} datagrams from the player (RTCP, NAT probes) ignored`);
-      this.state?.removePlayer(this);
-      this.state?.leave();
-      this.sub.closed = true;
-      stream.removeSubscriber(this.sub);
+      stream.leave(this);
       this.log.info(`stop playing ${stream.name} (${reason})`);
     } else {
       this.log.debug(`closed (${reason})`);
@@ -632,7 +598,6 @@ export function createRtspShared(ctx: ServerContext, opts: RtspListenerOptions =
   const bindHost = parseListenAddr(cfg.enable ? cfg.addr : cfg.rtsps_addr).host;
   return {
     ctx,
-    streams: new RtspStreams(ctx.ids, ctx.log),
     udp: new UdpPortAllocator({ host: bindHost, log: ctx.log, min: opts.udpPorts?.min, max: opts.udpPorts?.max }),
     commandTimeoutMs: opts.commandTimeoutMs ?? COMMAND_PHASE_TIMEOUT_MS,
     idleTimeoutMs: opts.idleTimeoutMs ?? RTSP_IDLE_TIMEOUT_MS,
@@ -695,6 +660,6 @@ export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerO
       log.error(`ws-rtsp disabled: ${errorText(e)}`);
     }
   }
-  return { stop, ports, udpPorts: shared.udp, streams: shared.streams };
+  return { stop, ports, udpPorts: shared.udp };
 }
 

@@ -7,9 +7,9 @@ import { FlvReader } from '../format/flv/reader.ts';
 import { decodeRtpPacket, encodeRtpPacket } from '../protocol/rtp/packet.ts';
 import { RtmpToAv } from '../remux/rtmp.ts';
 import { StreamHub } from './hub.ts';
-import { SessionIdGen, SessionStat } from './stat.ts';
-import type { Subscriber } from './subscriber.ts';
-import { MAX_BATCHED_PACKETS, RtpDelivery, RtspStreams, interleavedPackets, type RtspPlayer } from './rtsp-out.ts';
+import { SessionStat } from './stat.ts';
+import type { Presence, RtpSource, Stream } from './stream.ts';
+import { MAX_BATCHED_PACKETS, RtpDelivery, interleavedPackets, rtpBranchDef, type RtpBranch, type RtpConsumer } from './rtp-branch.ts';
 
 function loadFlv(name: string): { tracks: TrackInfo; packets: AvPacket[] } {
   const ingest = new RtmpToAv();
@@ -23,7 +23,7 @@ function loadFlv(name: string): { tracks: TrackInfo; packets: AvPacket[] } {
   return { tracks, packets };
 }
 
-class FakePlayer implements RtspPlayer {
+class FakePlayer implements RtpConsumer {
   closed = false;
   got: RtpDelivery[] = [];
   constructor(private readonly onDeliver?: (d: RtpDelivery) => void) {}
@@ -36,15 +36,24 @@ class FakePlayer implements RtspPlayer {
   }
 }
 
-/** A passive player subscriber (stats only), as the RTSP session adds to the stream. */
-function passiveSub(id: string): Subscriber {
-  return { stat: new SessionStat(id, 'RTSP', 'SUB', ''), closed: false, onHeaders() {}, onPacket() {}, tick() {}, close() {} };
+/** A player session's presence (stats only), as the RTSP session joins the stream with. */
+function presence(id: string): Presence {
+  return { stat: new SessionStat(id, 'RTSP', 'SUB', ''), closed: false, close() {} };
 }
 
-function setup() {
+const def = rtpBranchDef({ log: silentLogger });
+
+/** A stream with one player presence and its RTP branch. */
+function setup(name = 's'): { hub: StreamHub; stream: Stream; br: RtpBranch; who: Presence } {
   const hub = new StreamHub({ gopNum: 1, log: silentLogger });
-  const streams = new RtspStreams(new SessionIdGen(), silentLogger);
-  return { hub, streams };
+  const who = presence('RTSPSUB1');
+  const stream = hub.join(name, 'live', who);
+  return { hub, stream, br: stream.branch(def), who };
+}
+
+const src = (text: string): RtpSource => ({ text, tracks: [] });
+function send(stream: Stream, track: number, b: Uint8Array, codec: string): void {
+  stream.writeRtp({ track, packet: b, rtp: decodeRtpPacket(b), codec });
 }
 
 describe('interleaved framing helpers', () => {
@@ -66,61 +75,63 @@ describe('interleaved framing helpers', () => {
   });
 });
 
-describe('RtspStreamState', () => {
-  test('DESCRIBE waits for the RTSP publisher SDP; raw RTP goes to players only from the current source', () => {
-    const { hub, streams } = setup();
-    const stream = hub.subscribe('s', 'live', passiveSub('RTSPSUB1'));
-    const st = streams.of(stream);
-    expect(streams.of(stream)).toBe(st);
+describe('RTP branch, pass-through of an RTSP publisher', () => {
+  test('DESCRIBE waits for the publisher SDP; its RTP goes to the players unchanged; the SDP goes with the publisher', () => {
+    const { hub, stream, br } = setup();
+    expect(stream.branch(def)).toBe(br);
     const seen: string[] = [];
-    const cancel = st.whenSdp((s) => seen.push(s.text));
-    const cancelled = st.whenSdp((s) => seen.push(`never ${s.text}`));
+    const cancel = br.whenSdp((s) => seen.push(s.text));
+    const cancelled = br.whenSdp((s) => seen.push(`never ${s.text}`));
     cancelled();
-    const owner = {};
-    st.setSource(owner, { text: 'v=0 pub', tracks: [] });
+    const p = new FakePlayer();
+    br.add(p);
+    const pkt = Uint8Array.of(0x80, 0x80 | 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0x65, 0x88); // marker set
+    send(stream, 0, pkt, 'h264'); // not an RTSP input yet: ignored
+    expect(p.got.length).toBe(0);
+    const pub = { stat: new SessionStat('RTSPPUB1', 'RTSP', 'PUB', ''), kick() {} };
+    hub.publish('s', 'live', pub);
+    stream.setRtpSource(src('v=0 pub'));
     expect(seen).toEqual(['v=0 pub']);
     cancel();
-    // now immediate
-    st.whenSdp((s) => seen.push(`now ${s.text}`));
+    br.whenSdp((s) => seen.push(`now ${s.text}`));
     expect(seen[1]).toBe('now v=0 pub');
-
-    const p = new FakePlayer();
-    st.addPlayer(p);
-    const pkt = Uint8Array.of(0x80, 0x80 | 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0x65, 0x88); // marker set
-    st.forward(owner, 0, pkt, decodeRtpPacket(pkt), 'h264');
-    st.forward({}, 0, pkt, decodeRtpPacket(pkt), 'h264'); // not the source
+    expect(br.passThrough).toBe(true);
+    send(stream, 0, pkt, 'h264');
     expect(p.got.length).toBe(1);
     expect(p.got[0].video).toBe(true);
     expect(p.got[0].accessPoint).toBe(true); // IDR
     expect(p.got[0].packets[0]).toBe(pkt); // unchanged, not copied
-    st.clearSource({}); // someone else: ignored
-    expect(st.sdp?.text).toBe('v=0 pub');
-    st.clearSource(owner);
-    expect(st.sdp).toBeUndefined();
-    expect(st.hasRtspSource).toBe(false);
+    stream.removePublisher(pub);
+    expect(br.sdp).toBeUndefined();
+    expect(br.passThrough).toBe(false);
+  });
+
+  test('a branch created after ANNOUNCE starts from the stream SDP', () => {
+    const hub = new StreamHub({ gopNum: 1, log: silentLogger });
+    const stream = hub.publish('late', 'live', { stat: new SessionStat('P', 'RTSP', 'PUB', ''), kick() {} });
+    stream.setRtpSource(src('v=0 early'));
+    const br = hub.join('late', 'live', presence('x')).branch(def);
+    expect(br.sdp?.text).toBe('v=0 early');
   });
 
   test('a throwing player is closed, the others keep receiving; removal during dispatch is deferred', () => {
-    const { hub, streams } = setup();
-    const st = streams.of(hub.subscribe('s', 'live', passiveSub('x')));
-    const owner = {};
-    st.setSource(owner, { text: 'sdp', tracks: [] });
+    const { stream, br } = setup();
+    stream.setRtpSource(src('sdp'));
     const bad = new FakePlayer(() => {
       throw new Error('boom');
     });
-    const leaver: FakePlayer = new FakePlayer(() => st.removePlayer(leaver));
+    const leaver: FakePlayer = new FakePlayer(() => br.remove(leaver));
     const good = new FakePlayer();
-    st.addPlayer(bad);
-    st.addPlayer(leaver);
-    st.addPlayer(good);
+    br.add(bad);
+    br.add(leaver);
+    br.add(good);
     const pkt = Uint8Array.of(0x80, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xd5);
-    st.forward(owner, 0, pkt, decodeRtpPacket(pkt), 'g711a');
+    send(stream, 0, pkt, 'g711a');
     expect(bad.closed).toBe(true);
     expect(good.got.length).toBe(1);
     expect(good.got[0].accessPoint).toBe(false); // audio never starts an access point
-    expect(st.playerCount).toBe(2); // bad stays until its session removes it; leaver is gone
-    st.removePlayer(bad);
-    st.forward(owner, 0, pkt, decodeRtpPacket(pkt), 'g711a');
+    expect(br.consumers.size).toBe(1); // bad closed and removed; leaver removed after the loop
+    send(stream, 0, pkt, 'g711a');
     expect(good.got.length).toBe(2);
     expect(leaver.got.length).toBe(1);
   });
@@ -130,20 +141,20 @@ describe('raw RTP forwarding batches one picture per delivery', () => {
   const rtp = (seq: number, ts: number, marker: boolean, payload: number[]) =>
     encodeRtpPacket({ marker, payloadType: 96, sequenceNumber: seq, timestamp: ts, ssrc: 7 }, Uint8Array.from(payload));
 
-  test('video packets are held until the marker bit or a new timestamp; audio goes at once; the source leaving flushes', () => {
-    const { hub, streams } = setup();
-    const st = streams.of(hub.subscribe('b', 'live', passiveSub('x')));
-    const owner = {};
-    st.setSource(owner, { text: 'sdp', tracks: [] });
+  test('video packets are held until the marker bit or a new timestamp; audio goes at once; the publisher leaving flushes', () => {
+    const { hub, stream, br } = setup('b');
+    const pub = { stat: new SessionStat('P', 'RTSP', 'PUB', ''), kick() {} };
+    hub.publish('b', 'live', pub);
+    stream.setRtpSource(src('sdp'));
     const p = new FakePlayer();
-    st.addPlayer(p);
-    const send = (track: number, b: Uint8Array, codec = 'h264') => st.forward(owner, track, b, decodeRtpPacket(b), codec);
+    br.add(p);
+    const put = (track: number, b: Uint8Array, codec = 'h264') => send(stream, track, b, codec);
     // SEI, then an IDR in FU-A (start, middle, end with marker)
     const pkts = [rtp(1, 100, false, [0x06, 5, 1]), rtp(2, 100, false, [0x7c, 0x85, 1]), rtp(3, 100, false, [0x7c, 0x05, 2]), rtp(4, 100, true, [0x7c, 0x45, 3])];
-    for (const b of pkts.slice(0, 3)) send(0, b);
-    send(1, rtp(50, 8000, false, [0xd5]), 'g711a'); // audio is not held
+    for (const b of pkts.slice(0, 3)) put(0, b);
+    put(1, rtp(50, 8000, false, [0xd5]), 'g711a'); // audio is not held
     expect(p.got.map((d) => d.track)).toEqual([1]);
-    send(0, pkts[3]);
+    put(0, pkts[3]);
     expect(p.got.length).toBe(2);
     const pic = p.got[1];
     expect(pic.packets).toEqual(pkts); // unchanged, in order
@@ -151,46 +162,40 @@ describe('raw RTP forwarding batches one picture per delivery', () => {
     expect(pic.accessPoint).toBe(true); // the FU-A start of an IDR is in it
     expect(interleavedPackets(pic.framed())).toEqual(pkts);
     // no marker: the next timestamp closes the picture
-    send(0, rtp(5, 200, false, [0x41, 1]));
-    send(0, rtp(6, 300, false, [0x41, 2]));
+    put(0, rtp(5, 200, false, [0x41, 1]));
+    put(0, rtp(6, 300, false, [0x41, 2]));
     expect(p.got.length).toBe(3);
     expect(p.got[2].accessPoint).toBe(false);
     // a sender that never sets the marker on one timestamp is flushed every MAX_BATCHED_PACKETS
-    for (let i = 0; i < MAX_BATCHED_PACKETS; i++) send(0, rtp(7 + i, 400, false, [0x41, i & 0xff]));
+    for (let i = 0; i < MAX_BATCHED_PACKETS; i++) put(0, rtp(7 + i, 400, false, [0x41, i & 0xff]));
     expect(p.got.length).toBe(5);
     expect(p.got[3].packets.length).toBe(1); // ts 300
     expect(p.got[4].packets.length).toBe(MAX_BATCHED_PACKETS);
     // the publisher leaves: nothing stays behind
-    send(0, rtp(1000, 500, false, [0x41]));
-    st.clearSource(owner);
+    put(0, rtp(1000, 500, false, [0x41]));
+    stream.removePublisher(pub);
     expect(p.got[p.got.length - 1].packets.length).toBe(1);
   });
 });
 
-describe('RTMP → RTSP branch', () => {
-  test('generated SDP at the first packet, each packet packetised once and shared, branch detached on leave', () => {
-    const { hub, streams } = setup();
+describe('RTP branch, packetising (RTMP → RTSP)', () => {
+  test('SDP once both tracks are known, each packet packetised once and shared, branch dropped with its last player', () => {
+    const { hub, stream, br, who } = setup();
     const { tracks, packets } = loadFlv('h264-aac.flv');
-    const sub = passiveSub('RTSPSUB1');
-    const stream = hub.subscribe('s', 'live', sub);
-    const st = streams.of(stream);
-    st.join();
-    expect(stream.subs.size).toBe(2); // the player and the hidden branch
-    expect([...stream.subs].filter((s) => s.hidden).length).toBe(1);
+    expect(stream.sessions()).toEqual([who]); // branches are not sessions
     const sdps: string[] = [];
-    st.whenSdp((s) => sdps.push(s.text));
+    br.whenSdp((s) => sdps.push(s.text));
     const pub = { stat: new SessionStat('RTMPPUBSUB1', 'RTMP', 'PUB', ''), kick() {} };
     hub.publish('s', 'live', pub);
     stream.setTracks(tracks);
-    expect(sdps.length).toBe(0); // not ready before the first packet
+    expect(sdps.length).toBe(1); // H.264 and AAC are both described: no need to wait for packets
     const a = new FakePlayer();
     const b = new FakePlayer();
-    st.addPlayer(a);
-    st.addPlayer(b);
+    br.add(a);
+    br.add(b);
     for (const p of packets) stream.write(p);
-    expect(sdps.length).toBe(1);
     expect(sdps[0]).toContain('m=video 0 RTP/AVP 96\r\n');
-    expect(st.hasVideo).toBe(true);
+    expect(br.hasVideo).toBe(true);
     const vid = packets.filter((p) => p.kind === 'video').length;
     const aud = packets.filter((p) => p.kind === 'audio').length;
     expect(a.got.filter((d) => d.track === 0).length).toBe(vid);
@@ -215,26 +220,26 @@ describe('RTMP → RTSP branch', () => {
     }
     // the publisher leaves: the generated SDP is forgotten
     stream.removePublisher(pub);
-    expect(st.sdp).toBeUndefined();
-    // the last interested player leaves: the branch is detached
-    st.leave();
-    expect([...stream.subs].some((s) => s.hidden)).toBe(false);
-    stream.removeSubscriber(sub);
+    expect(br.sdp).toBeUndefined();
+    // the last player leaves: the branch is dropped
+    br.remove(a);
+    br.remove(b);
+    expect(br.closed).toBe(true);
+    expect(stream.existingBranch('rtp')).toBeUndefined();
+    stream.leave(who);
     expect(hub.get('s')).toBeUndefined();
   });
 
-  test('video-only input: the SDP waits for 16 packets (media.md §5.1)', () => {
-    const { hub, streams } = setup();
+  test('video-only input: the SDP waits for 16 packets (docs/media.md §5.1)', () => {
+    const { hub, stream, br } = setup('v');
+    br.add(new FakePlayer());
     const { tracks, packets } = loadFlv('h264-only.flv');
-    const stream = hub.subscribe('v', 'live', passiveSub('RTSPSUB1'));
-    const st = streams.of(stream);
-    st.join();
     hub.publish('v', 'live', { stat: new SessionStat('P', 'RTMP', 'PUB', ''), kick() {} });
     stream.setTracks(tracks);
     for (let i = 0; i < 15; i++) stream.write(packets[i]);
-    expect(st.sdp).toBeUndefined();
+    expect(br.sdp).toBeUndefined();
     stream.write(packets[15]);
-    expect(st.sdp?.text).toContain('H264/90000');
-    expect(st.sdp?.text).not.toContain('m=audio');
+    expect(br.sdp?.text).toContain('H264/90000');
+    expect(br.sdp?.text).not.toContain('m=audio');
   });
 });
