@@ -199,8 +199,10 @@ export class SinkOutput<U> implements Consumer {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.sink.close();
+    // The owner first: closing the socket may report "peer closed" synchronously, and the log
+    // must carry the real reason (slow-consumer, kicked, shutdown).
     this.onClose?.(reason);
+    this.sink.close();
   }
 }
 

@@ -230,9 +230,10 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      // Sessions first, so each logs "server shutdown" rather than the socket close it causes.
+      for (const s of [...ctx.sessions]) s.close(CloseReason.Shutdown);
+      ctx.hub.dispose(CloseReason.Shutdown);
       stopAll();
-      for (const s of [...ctx.sessions]) s.close('server shutdown');
-      ctx.hub.dispose('server shutdown');
       hlsCleanup?.close();
     },
   };

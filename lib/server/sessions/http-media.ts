@@ -119,7 +119,7 @@ export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
   }
 
   onClose(): void {
-    this.close('connection closed');
+    this.close('peer closed');
   }
 
   private reply(status: number, reason: string, body?: string): void {

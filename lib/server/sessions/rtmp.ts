@@ -66,7 +66,7 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
 
   onClose(err?: Error): void {
     if (err) this.log.debug(`socket error: ${err.message}`);
-    this.close('connection closed');
+    this.close('peer closed');
   }
 
   private onPublish(info: { streamName: string; urlParam: string; url: string }): boolean {

@@ -254,7 +254,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
 
   onClose(err?: Error): void {
     if (err) this.log.debug(`socket error: ${err.message}`);
-    this.close('connection closed');
+    this.close('peer closed');
   }
 
   // ---- RTSP handler -------------------------------------------------------------------------
@@ -617,8 +617,8 @@ export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerO
   const ports: RtspListeners['ports'] = {};
   const shared = createRtspShared(ctx, opts);
   const stop = () => {
-    for (const l of listeners) l.stop(true);
     for (const s of [...shared.sessions]) s.close('server shutdown');
+    for (const l of listeners) l.stop(true);
     shared.udp.closeAll();
   };
   const session = (ws: boolean) => (conn: TcpConn): ConnHandler => new RtspSession(shared, conn, ws);
