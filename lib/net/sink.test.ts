@@ -52,3 +52,21 @@ test('close drops the queue and ends; closeAfterFlush waits for the queue', () =
   expect(s.got).toEqual([1, 2, 3]);
   expect(sink.write(Uint8Array.of(9))).toBe(false);
 });
+
+test('backlogSince: set when a backlog begins (not at connect), kept while it grows, cleared when it drains', () => {
+  const s = new FakeSocket(100);
+  const sink = new TcpSink(s);
+  expect(sink.backlogSince).toBe(0);
+  sink.write(new Uint8Array(50)); // all accepted
+  expect(sink.backlogSince).toBe(0);
+  const t0 = performance.now();
+  sink.write(new Uint8Array(80)); // 30 pending
+  const since = sink.backlogSince;
+  expect(since).toBeGreaterThanOrEqual(t0);
+  sink.write(new Uint8Array(10)); // queued behind: the backlog did not begin again
+  expect(sink.backlogSince).toBe(since);
+  s.room = 1000;
+  sink.handleDrain();
+  expect(sink.pendingBytes).toBe(0);
+  expect(sink.backlogSince).toBe(0);
+});

@@ -19,6 +19,8 @@ export class TcpSink implements ByteSink {
   pendingBytes = 0;
   bytesWritten = 0;
   lastProgressAt = performance.now();
+  /** performance.now() when the current backlog began (0: nothing pending). */
+  backlogSince = 0;
   closed = false;
   onDrain?: () => void;
 
@@ -38,6 +40,7 @@ export class TcpSink implements ByteSink {
     const rest = n > 0 ? buf.subarray(n) : buf;
     this.queue.push(rest);
     this.pendingBytes += rest.length;
+    this.backlogSince = performance.now();
     if (n < 0) this.closed = true; // socket already closed
     return false;
   }
@@ -63,6 +66,7 @@ export class TcpSink implements ByteSink {
     this.queue = [];
     this.qHead = 0;
     this.pendingBytes = 0;
+    this.backlogSince = 0;
     this.lastProgressAt = performance.now();
     this.onDrain?.();
   }
