@@ -7,7 +7,7 @@ import type { LalConfig } from './config.ts';
 import type { StreamHub } from './hub.ts';
 import type { SessionIdGen, SessionStat } from './stat.ts';
 import type { SegmentStore } from '../protocol/hls/store.ts';
-import type { HlsSessionTracker } from './sessions/hls.ts';
+import type { HlsSessions, HlsSubSession } from '../protocol/hls/sessions.ts';
 import type { BranchDef } from './stream.ts';
 import type { TsBranch } from './ts-branch.ts';
 import type { RtpBranch } from './rtp-branch.ts';
@@ -18,6 +18,14 @@ export interface LiveSession {
   /** Called every second by the server tick. */
   tick(nowMs: number): void;
   close(reason: string): void;
+}
+
+/** The tracked HLS players as the media HTTP port uses them (docs/hls.md §7). */
+export interface HlsPlayerTracker extends LiveSession {
+  readonly enabled: boolean;
+  readonly table: HlsSessions;
+  /** A new session for a playlist request without session_id; undefined when the table is full. */
+  create(info: { streamName: string; appName: string; url: string; urlParam: string; remoteAddr: string }): HlsSubSession | undefined;
 }
 
 /** Library-only tuning (not LAL config keys): the slow-player bounds of every output. */
@@ -38,8 +46,8 @@ export interface ServerContext {
   readonly hlsStore?: SegmentStore;
   /** How to create each stream's branches: MPEG-TS (when HTTP-TS, HLS or TS recording is on) and RTP. */
   readonly branches: { readonly ts?: BranchDef<TsBranch>; readonly rtp: BranchDef<RtpBranch> };
-  /** HLS player sessions (only with `hls.sub_session_hash_key`). */
-  hlsSessions?: HlsSessionTracker;
+  /** HLS player sessions (only with `hls.sub_session_hash_key`; lib/server/sessions/hls.ts). */
+  hlsSessions?: HlsPlayerTracker;
 }
 
 /** A connection that has not published or played after this long is closed (quirks.md Q-TMO-1). */

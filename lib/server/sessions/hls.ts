@@ -6,7 +6,7 @@
 import type { Logger } from '../../core/log.ts';
 import { HlsSessions, type HlsSubSession } from '../../protocol/hls/sessions.ts';
 import { SessionStat } from '../stat.ts';
-import type { LiveSession, ServerContext } from '../context.ts';
+import type { HlsPlayerTracker, ServerContext } from '../context.ts';
 import type { Presence, Stream } from '../stream.ts';
 
 export class HlsPresence implements Presence {
@@ -25,7 +25,7 @@ export class HlsPresence implements Presence {
 }
 
 /** Server-wide HLS session table plus its sweeper (registered as a LiveSession for the tick). */
-export class HlsSessionTracker implements LiveSession {
+export class HlsSessionTracker implements HlsPlayerTracker {
   readonly stat = new SessionStat('HLSSWEEPER', 'HLS', 'SUB', '');
   readonly table: HlsSessions;
   private readonly subs = new Map<string, HlsPresence>();
