@@ -3,10 +3,29 @@
  * Messages are module-prefixed (`rtmp: chunk size 0 is invalid`) so a log line says where.
  */
 
+/**
+ * Every code a LalError can carry: a stable machine-readable tag (tests and callers branch on it;
+ * log lines carry the message). Grouped by where they arise.
+ */
+export type LalErrorCode =
+  // malformed input (ParseError) and broken protocol state (ProtocolError)
+  | 'parse' | 'protocol' | 'truncated' | 'too-large' | 'too-many' | 'sequence' | 'crc' | 'no-sync'
+  | 'unsupported' | 'bad-signature' | 'bad-command' | 'bad-reply' | 'bad-request' | 'bad-transport' | 'handshake'
+  | 'rtsp-header' | 'rtsp-request' | 'rtsp-interleaved' | 'rtsp-setup' | 'status' | 'status-error'
+  | 'server-error' | 'refused' | 'auth' | 'no-track' | 'no-tracks' | 'unknown-track' | 'not-publishing'
+  // lifecycle
+  | 'state' | 'closed' | 'timeout' | 'aborted' | 'queue-full' | 'connect-failed' | 'in-exist'
+  // configuration and usage
+  | 'config' | 'usage' | 'hls-config' | 'rtp-options' | 'rtp-codec' | 'no-port' | 'udp-ports'
+  // encoders and I/O
+  | 'rtmp-encode' | 'amf0-encode' | 'hls-io' | 'hls-path' | 'hls-state' | 'transport' | 'http'
+  // clients (push, pull, remux)
+  | 'pub' | 'pull' | 'rtsp' | 'rtsp-client' | 'remux' | 'remux-input' | 'remux-io' | 'remux-empty' | 'remux-usage' | 'remux-unsupported';
+
 /** Base class of every error lal throws on purpose. `code` is a stable machine-readable tag. */
 export class LalError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: LalErrorCode;
+  constructor(code: LalErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LalError';
     this.code = code;
@@ -15,7 +34,7 @@ export class LalError extends Error {
 
 /** Malformed input: the bytes (or text) handed to a parser do not follow the format. */
 export class ParseError extends LalError {
-  constructor(message: string, code = 'parse') {
+  constructor(message: string, code: LalErrorCode = 'parse') {
     super(code, message);
     this.name = 'ParseError';
   }
@@ -23,7 +42,7 @@ export class ParseError extends LalError {
 
 /** A peer broke the protocol's state machine (e.g. media before `publish`). */
 export class ProtocolError extends LalError {
-  constructor(message: string, code = 'protocol') {
+  constructor(message: string, code: LalErrorCode = 'protocol') {
     super(code, message);
     this.name = 'ProtocolError';
   }
@@ -31,7 +50,7 @@ export class ProtocolError extends LalError {
 
 /** Invalid configuration or command-line usage; commands turn it into exit code 1. */
 export class ConfigError extends LalError {
-  constructor(message: string, code = 'config') {
+  constructor(message: string, code: LalErrorCode = 'config') {
     super(code, message);
     this.name = 'ConfigError';
   }

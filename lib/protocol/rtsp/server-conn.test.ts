@@ -229,7 +229,7 @@ describe('RtspServerConn: held DESCRIBE (behaviour.md §5.5)', () => {
   });
 
   test('a rejected promise → onError', async () => {
-    const { conn, calls } = setup({ describe: () => Promise.reject(new LalError('x', 'boom')) });
+    const { conn, calls } = setup({ describe: () => Promise.reject(new LalError('state', 'boom')) });
     conn.feed(req('DESCRIBE', URL, 1));
     await tick();
     expect(calls.errors.map((e) => e.message)).toEqual(['boom']);
