@@ -12,7 +12,7 @@ import type { TrackInfo } from '../core/packet.ts';
 import type { ByteSink } from '../core/sink.ts';
 import type { Logger } from '../core/log.ts';
 import { TimestampNormalizer, type TimestampCorrections } from '../core/timestamp.ts';
-import { AvToMpegts, type TsEvent } from '../remux/mpegts.ts';
+import { AvToMpegts, type AvToMpegtsStats, type TsEvent } from '../remux/mpegts.ts';
 import type { TsFrame } from '../format/mpegts/types.ts';
 import type { HlsMuxer } from '../protocol/hls/muxer.ts';
 import { encodeWsFrame, WsOpcode } from '../protocol/http/ws.ts';
@@ -121,6 +121,7 @@ export class TsBranch implements Branch {
     this.handle(r.end());
     this.consumers.each(toEnd, undefined);
     this.reportCorrections(this.normalizer.corrections);
+    this.reportSkipped(r.stats);
     this.remuxer = undefined;
     this.patPmt = undefined;
     this.gop.clear();
@@ -159,6 +160,13 @@ export class TsBranch implements Branch {
         `ts ${this.streamName}: timestamps corrected before muxing: ${c.wraps} wraps, ${c.nonMonotonic} non-monotonic, ${c.jumpsForward} jumps forward, ${c.jumpsBackward} jumps back`,
       );
     }
+  }
+
+  /** What the muxer could not carry in this publish session (the first of each kind was logged). */
+  private reportSkipped(st: AvToMpegtsStats): void {
+    const parts = Object.entries(st).filter(([k, v]) => k !== 'videoFrames' && k !== 'audioFrames' && v > 0);
+    if (parts.length === 0) return;
+    this.log.warn(`ts ${this.streamName}: ${st.videoFrames} video and ${st.audioFrames} audio frames muxed; skipped: ${parts.map(([k, v]) => `${v} ${k}`).join(', ')}`);
   }
 
   tick(nowMs: number): void {

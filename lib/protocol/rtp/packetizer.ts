@@ -58,10 +58,6 @@ export class RtpPacketizer {
   readonly ssrc: number;
   readonly mtu: number;
   private seq: number;
-  /** RTP packets produced (for an RTCP sender report). */
-  packetCount = 0;
-  /** Payload bytes produced (RFC 3550 sender's octet count). */
-  octetCount = 0;
 
   constructor(opts: RtpPacketizerOptions) {
     const mtu = opts.mtu ?? DEFAULT_RTP_MAX_PAYLOAD;
@@ -126,12 +122,10 @@ export class RtpPacketizer {
       for (const p of payloads[i]) {
         buf.set(p, off);
         off += p.length;
-        this.octetCount += p.length;
       }
       putU16be(buf, start + 2, off - start - INTERLEAVED_HEADER_SIZE);
       packets.push(buf.subarray(start + INTERLEAVED_HEADER_SIZE, off));
     }
-    this.packetCount += packets.length;
     return { interleaved: buf, packets };
   }
 
