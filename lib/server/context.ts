@@ -18,6 +18,8 @@ export interface LiveSession {
   /** Called every second by the server tick. */
   tick(nowMs: number): void;
   close(reason: string): void;
+  /** Refresh the bitrates of this session (and of any session it tracks); default: `stat`'s. */
+  updateBitrate?(intervalSec: number): void;
 }
 
 /** The tracked HLS players as the media HTTP port uses them (docs/hls.md §7). */

@@ -213,7 +213,10 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
       for (const s of [...ctx.sessions]) s.tick(now);
       ctx.hub.tick(now);
       if (ticks % BITRATE_INTERVAL_SEC === 0) {
-        for (const s of ctx.sessions) s.stat.updateBitrate(BITRATE_INTERVAL_SEC);
+        for (const s of ctx.sessions) {
+          if (s.updateBitrate) s.updateBitrate(BITRATE_INTERVAL_SEC);
+          else s.stat.updateBitrate(BITRATE_INTERVAL_SEC);
+        }
       }
     } catch (e) {
       log.error(`tick failed: ${errorText(e)}`);

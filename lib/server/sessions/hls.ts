@@ -61,6 +61,11 @@ export class HlsSessionTracker implements HlsPlayerTracker {
     }
   }
 
+  /** Tracked HLS players are not in the server's session registry: their rates are refreshed here. */
+  updateBitrate(intervalSec: number): void {
+    for (const sub of this.subs.values()) sub.stat.updateBitrate(intervalSec);
+  }
+
   close(): void {
     for (const sub of this.subs.values()) sub.stream?.leave(sub);
     this.subs.clear();
