@@ -1,26 +1,25 @@
-#!/usr/bin/env bun
 /**
  * Remux benchmark (issue #3 target): `lal remux` FLV → TS against `ffmpeg -c copy -f mpegts` on the
  * same file in the same run, whole-process wall time (start to exit), outputs deleted before
  * every run, the tools alternating. Prints MB/s (input bytes / wall time) and the ratio.
  *
- * `lal` is `bun bin/lal.ts` as an installed lal runs it: from the prebuilt bytecode bundle
- * (dist/, `bun run build`, which `npm install` runs; rebuilt here first when stale). The row
- * `lal-src` runs the same command with LAL_BUILT=0, from the TypeScript sources, for comparison.
+ * `--lal` says which lal to time, and may be given more than once to compare them in one run:
+ * `src` (the default) is `bun bin/lal.ts`, from the TypeScript sources; anything else is the path
+ * of a lal executable, such as the single-file build (`npm run compile` → dist/lal).
  *
- *   bun bench/remux.ts [--seconds 30] [--kbps 2000] [--runs 15] [--size 1280x720]
+ *   bun bench/remux.ts [--lal src] [--lal dist/lal] [--seconds 30] [--kbps 2000] [--runs 15] [--size 1280x720]
  * The input is generated once with ffmpeg (testsrc2 + sine, x264 CBR, AAC) in a temp directory.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../test/helpers/ffmpeg.ts';
 import { TsDemuxer, TsPesToAv } from '../lib/format/mpegts/demuxer.ts';
-import { BUILT_MANIFEST, staleReason, type BuiltManifest } from '../bin/lal.ts';
 
 const { values } = parseArgs({
   options: {
+    lal: { type: 'string', multiple: true },
     seconds: { type: 'string', default: '30' },
     kbps: { type: 'string', default: '2000' },
     runs: { type: 'string', default: '15' },
@@ -31,38 +30,29 @@ const seconds = Number(values.seconds);
 const kbps = Number(values.kbps);
 const runs = Number(values.runs);
 const root = new URL('..', import.meta.url).pathname;
-const tmp = mkdtempSync(join(tmpdir(), 'lal-remux-bench-'));
 const ff = ffmpegPath();
 
-const lalRemux = [process.execPath, join(root, 'bin/lal.ts'), 'remux'];
+/** `--lal` values → the command that runs `lal remux` for each. */
+const lals = new Map<string, string[]>();
+for (const v of values.lal ?? ['src']) {
+  if (v === 'src') {
+    lals.set('lal src', [process.execPath, join(root, 'bin/lal.ts'), 'remux']);
+    continue;
+  }
+  const exe = resolve(v);
+  if (!existsSync(exe)) {
+    console.error(`bench: --lal ${v}: no such file (npm run compile writes dist/lal)`);
+    process.exit(1);
+  }
+  lals.set(`lal ${v}`, [exe, 'remux']);
+}
 
 function sh(cmd: string[]): { code: number; stdout: string; stderr: string } {
   const p = Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' });
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
-// The build `lal` runs from must match the sources (bin/lal.ts would silently run the sources).
-const stale = staleReason(readManifest(), 'remux', root);
-if (stale !== undefined) {
-  console.log(`dist/ is not current (${stale}): bun bin/build.ts`);
-  const b = sh([process.execPath, join(root, 'bin/build.ts')]);
-  if (b.code !== 0) {
-    console.error(`bench: the build failed: ${b.stderr}`);
-    process.exit(1);
-  }
-}
-function readManifest(): BuiltManifest | undefined {
-  try {
-    return JSON.parse(readFileSync(join(root, 'dist', BUILT_MANIFEST), 'utf8')) as BuiltManifest;
-  } catch {
-    return undefined;
-  }
-}
-if (staleReason(readManifest(), 'remux', root) !== undefined) {
-  console.error('bench: dist/ is still not current after the build');
-  process.exit(1);
-}
-
+const tmp = mkdtempSync(join(tmpdir(), 'lal-remux-bench-'));
 // The temporary directory goes away however the run ends.
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
@@ -80,33 +70,31 @@ if (make.code !== 0) {
 }
 const inBytes = statSync(input).size;
 
-const lalOut = join(tmp, 'lal.ts');
-const srcOut = join(tmp, 'lal-src.ts');
 const ffOut = join(tmp, 'ffmpeg.ts');
-const tools = {
-  lal: [...lalRemux, '-i', input, '-o', lalOut],
-  'lal-src': [...lalRemux, '-i', input, '-o', srcOut],
-  ffmpeg: [ff, '-hide_banner', '-loglevel', 'error', '-y', '-i', input, '-c', 'copy', '-f', 'mpegts', ffOut],
-} as const;
-type Tool = keyof typeof tools;
-const outOf: Record<Tool, string> = { lal: lalOut, 'lal-src': srcOut, ffmpeg: ffOut };
-const envOf: Record<Tool, Record<string, string | undefined>> = { lal: process.env, 'lal-src': { ...process.env, LAL_BUILT: '0' }, ffmpeg: process.env };
+const tools = new Map<string, { cmd: string[]; out: string }>([
+  ['ffmpeg', { cmd: [ff, '-hide_banner', '-loglevel', 'error', '-y', '-i', input, '-c', 'copy', '-f', 'mpegts', ffOut], out: ffOut }],
+]);
+[...lals].forEach(([name, cmd], i) => {
+  const out = join(tmp, `lal-${i}.ts`);
+  tools.set(name, { cmd: [...cmd, '-i', input, '-o', out], out });
+});
+const names = [...tools.keys()];
+const lalNames = names.filter((n) => n !== 'ffmpeg');
 
-async function once(tool: Tool): Promise<number> {
-  rmSync(outOf[tool], { force: true });
+async function once(tool: string): Promise<number> {
+  const { cmd, out } = tools.get(tool)!;
+  rmSync(out, { force: true });
   const t0 = performance.now();
-  const p = Bun.spawn([...tools[tool]], { stdout: 'ignore', stderr: 'pipe', env: envOf[tool] });
+  const p = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
   const code = await p.exited;
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`${tool} exited ${code}: ${await new Response(p.stderr).text()}`);
   return ms;
 }
 
-// Warm the page cache and both binaries, then check the outputs hold the same frames (counted
+// Warm the page cache and the binaries, then check the outputs hold the same frames (counted
 // with lal's own demuxer: the ffprobe build beside the old static ffmpeg crashes on its TS).
-await once('ffmpeg');
-await once('lal');
-await once('lal-src');
+for (const tool of names) await once(tool);
 function frames(file: string): string {
   const demuxer = new TsDemuxer();
   const conv = new TsPesToAv();
@@ -118,31 +106,39 @@ function frames(file: string): string {
   take(demuxer.flush());
   return `${n.video} video / ${n.audio} audio frames`;
 }
-const fLal = frames(lalOut);
 const fFf = frames(ffOut);
+const lalOut0 = tools.get(lalNames[0])!.out;
+const fLal = frames(lalOut0);
 if (fLal !== fFf) console.log(`warning: outputs differ: lal ${fLal}, ffmpeg ${fFf}`);
-if (!readFileSync(lalOut).equals(readFileSync(srcOut))) console.log('warning: the built and the source lal wrote different bytes');
+for (const n of lalNames.slice(1)) {
+  if (!readFileSync(tools.get(n)!.out).equals(readFileSync(lalOut0))) console.log(`warning: ${n} and ${lalNames[0]} wrote different bytes`);
+}
 
-const times: Record<Tool, number[]> = { lal: [], 'lal-src': [], ffmpeg: [] };
-const orders: Tool[][] = [['ffmpeg', 'lal', 'lal-src'], ['lal', 'lal-src', 'ffmpeg'], ['lal-src', 'ffmpeg', 'lal']];
+// Each round runs every tool once, starting one further along the list than the round before.
+const times = new Map<string, number[]>(names.map((n) => [n, []]));
 for (let i = 0; i < runs; i++) {
-  for (const tool of orders[i % orders.length]) times[tool].push(await once(tool));
+  for (let j = 0; j < names.length; j++) {
+    const tool = names[(i + j) % names.length];
+    times.get(tool)!.push(await once(tool));
+  }
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const mbps = (ms: number) => inBytes / 1e6 / (ms / 1000);
-const row = (tool: Tool) => {
-  const med = median(times[tool]);
-  const min = Math.min(...times[tool]);
-  return `${tool.padEnd(8)} median ${med.toFixed(1).padStart(6)} ms (${mbps(med).toFixed(0).padStart(4)} MB/s)   best ${min.toFixed(1).padStart(6)} ms (${mbps(min).toFixed(0).padStart(4)} MB/s)   out ${(statSync(outOf[tool]).size / 1e6).toFixed(2)} MB`;
+const width = Math.max(...names.map((n) => n.length));
+const row = (tool: string) => {
+  const ts = times.get(tool)!;
+  const med = median(ts);
+  const min = Math.min(...ts);
+  return `${tool.padEnd(width)}  median ${med.toFixed(1).padStart(6)} ms (${mbps(med).toFixed(0).padStart(4)} MB/s)   best ${min.toFixed(1).padStart(6)} ms (${mbps(min).toFixed(0).padStart(4)} MB/s)   out ${(statSync(tools.get(tool)!.out).size / 1e6).toFixed(2)} MB`;
 };
 console.log(`input: ${(inBytes / 1e6).toFixed(2)} MB FLV (${seconds} s, ${kbps} kbit/s video); ${runs} runs each, whole-process wall time`);
-console.log(`both outputs: ${fLal}`);
-console.log(row('ffmpeg'));
-console.log(row('lal'));
-console.log(row('lal-src'));
-const ratio = median(times.ffmpeg) / median(times.lal);
-const bestRatio = Math.min(...times.ffmpeg) / Math.min(...times.lal);
-console.log(`lal/ffmpeg speed ratio (median): ${ratio.toFixed(2)}, best: ${bestRatio.toFixed(2)} (${ratio >= 1 ? 'lal at least as fast: target met' : 'lal slower: target missed'})`);
+console.log(`lal output: ${fLal}`);
+for (const n of names) console.log(row(n));
+for (const n of lalNames) {
+  const ratio = median(times.get('ffmpeg')!) / median(times.get(n)!);
+  const bestRatio = Math.min(...times.get('ffmpeg')!) / Math.min(...times.get(n)!);
+  console.log(`${n}/ffmpeg speed ratio (median): ${ratio.toFixed(2)}, best: ${bestRatio.toFixed(2)} (${ratio >= 1 ? 'at least as fast: target met' : 'slower: target missed'})`);
+}

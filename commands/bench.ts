@@ -1,5 +1,5 @@
 /** `lal bench -i URL -n N [--duration S] [--ramp PER_SEC]`: N players of one stream, with figures. */
-import { defineCommand } from './_args.ts';
+import { defineCommand } from 'citty';
 import { runBench, type BenchResult } from '../lib/client/bench.ts';
 import { CLIError, fail, shutdownSignal } from './_cli.ts';
 

@@ -1,5 +1,5 @@
 /** `lal pull -i URL -o FILE.flv`: play rtmp:// or http://….flv and save it as FLV. */
-import { defineCommand } from './_args.ts';
+import { defineCommand } from 'citty';
 import { pullToFlv } from '../lib/client/pull.ts';
 import { CLIError, fail, shutdownSignal } from './_cli.ts';
 

@@ -1,5 +1,5 @@
 /** `lal push -i FILE.flv -o rtmp://…`: publish an FLV file to an RTMP server. */
-import { defineCommand } from './_args.ts';
+import { defineCommand } from 'citty';
 import { readFlvFile } from '../lib/format/flv/file.ts';
 import { pushFlvTags } from '../lib/client/push.ts';
 import { CLIError, fail, shutdownSignal } from './_cli.ts';

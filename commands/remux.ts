@@ -4,7 +4,7 @@
  * Thin: parses the flags, draws a progress bar on a TTY, prints one summary line.
  */
 import type { FileSink } from 'bun';
-import { defineCommand } from './_args.ts';
+import { defineCommand } from 'citty';
 import { ConfigError } from '../lib/core/errors.ts';
 import { remux, type RemuxProgress, type RemuxSummary } from '../lib/client/remux.ts';
 import { fail, shutdownSignal } from './_cli.ts';

@@ -1,5 +1,5 @@
-/** `lal serve [-c FILE] [-p DIR]`: the full server on a LAL config (config.md §1). */
-import { defineCommand } from './_args.ts';
+/** `lal serve [-c FILE] [-p DIR]`: the full server on a LAL config (docs/config.md §1). */
+import { defineCommand } from 'citty';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createConsola } from 'consola';
@@ -7,16 +7,20 @@ import { consolaLevelFromLal } from '../lib/core/log.ts';
 import { findConfigFile, loadConfigFile } from '../lib/server/config.ts';
 import { startServer } from '../lib/server/server.ts';
 import { LAL_VERSION } from '../lib/core/version.ts';
+import { configArg } from './_args.ts';
 import { CLIError, fail, shutdownSignal, waitAbort } from './_cli.ts';
 
 export default defineCommand({
   meta: { name: 'serve', description: 'Run the streaming server (RTMP, HTTP-FLV, WebSocket-FLV, HTTP API …)' },
   args: {
-    config: { type: 'string', alias: 'c', description: 'config file (LAL lalserver.conf.json format); default: search LAL\'s paths' },
+    config: configArg,
     dir: { type: 'string', alias: 'p', description: 'change to this working directory before anything else' },
   },
   async run({ args }) {
     try {
+      // citty reads a flag given without its value (`lal serve -c`) as an empty string.
+      if (args.config === '') throw new CLIError('serve: -c/--config needs a file name; usage: lal serve -c ./conf/lalserver.conf.json');
+      if (args.dir === '') throw new CLIError('serve: -p/--dir needs a directory; usage: lal serve -p DIR -c lalserver.conf.json');
       if (args.dir) {
         try {
           process.chdir(args.dir);

@@ -106,8 +106,8 @@ describe('lal CLI', () => {
   }
 });
 
-describe('lal CLI: direct start path and citty fallback (commands/_args.ts)', () => {
-  test('help, usage errors and unusual flags still go through citty', async () => {
+describe('lal CLI: usage', () => {
+  test('help and usage errors come from citty, with the usage text', async () => {
     const help = await run([...lal, 'push', '--help'], 20_000);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('USAGE');
@@ -123,10 +123,20 @@ describe('lal CLI: direct start path and citty fallback (commands/_args.ts)', ()
     expect(unknown.stderr).toContain('Missing required argument: --input');
   });
 
-  test('plain arguments run the subcommand directly, with the same errors', async () => {
+  test('a subcommand that fails says why in one line and exits 1', async () => {
     const r = await run([...lal, 'remux', '-i', join(tmp, 'nope.flv'), '-o', join(tmp, 'nope.ts')], 20_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('nope.flv');
     noStack(r.stderr + r.stdout);
+  });
+
+  test('serve -c or -p without a value: a usage error, not the default config', async () => {
+    for (const flag of ['-c', '--config', '-p']) {
+      const r = await run([...lal, 'serve', flag], 20_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(flag === '-p' ? '-p/--dir needs a directory' : '-c/--config needs a file name');
+      expect(r.stdout).not.toContain('starting with');
+      noStack(r.stderr + r.stdout);
+    }
   });
 });

@@ -24,7 +24,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** `lal remux …` as a subprocess, as a user runs it (bin/lal.ts: dist/ when current, else the sources). */
+/** `lal remux …` as a subprocess, as a user runs it from the sources (bin/lal.ts). */
 const lalRemux = [process.execPath, join(root, 'bin/lal.ts'), 'remux'];
 const lal = (...args: string[]) => run([...lalRemux, ...args], 30_000, { cwd: tmp });
 
