@@ -1,6 +1,7 @@
 /** Test-side FLV helpers: read a fixture's tags, collect an HTTP-FLV/WS-FLV body into tags. */
 import { FlvReader, type FlvTag } from '../lib/format/flv/index.ts';
 import { readFileSync } from 'node:fs';
+import { atTestEnd } from './helpers/proc.ts';
 
 export function fixturePath(name: string): string {
   return new URL(`../fixtures/${name}`, import.meta.url).pathname;
@@ -22,7 +23,10 @@ export function isSeqHeaderTag(t: FlvTag): boolean {
   return (t.type === 9 && t.body[1] === 0) || (t.type === 8 && (t.body[0] >> 4) === 10 && t.body[1] === 0);
 }
 
-/** Reads an HTTP-FLV response as it arrives; `tags` grows; `close()` aborts the request. */
+/**
+ * Reads an HTTP-FLV response as it arrives; `tags` grows; `close()` aborts the request, as does
+ * the end of the test (then `done` is waited for; its rejection is the test's, never the next one's).
+ */
 export function httpFlvClient(url: string) {
   const ac = new AbortController();
   const reader = new FlvReader();
@@ -47,6 +51,11 @@ export function httpFlvClient(url: string) {
       if (!ac.signal.aborted) throw e;
     }
   })();
+  done.catch(() => undefined);
+  atTestEnd(async () => {
+    ac.abort();
+    await done.catch(() => undefined);
+  });
   return {
     tags,
     chunks,
@@ -58,7 +67,7 @@ export function httpFlvClient(url: string) {
   };
 }
 
-/** WebSocket-FLV client: every binary message is one FLV header or tag. */
+/** WebSocket-FLV client: every binary message is one FLV header or tag; closed at the end of the test. */
 export function wsFlvClient(url: string) {
   const ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
@@ -75,6 +84,8 @@ export function wsFlvClient(url: string) {
     messages.push(b);
     tags.push(...reader.feed(b));
   };
+  opened.catch(() => undefined);
   ws.onclose = () => { closed = true; };
+  atTestEnd(() => ws.close());
   return { ws, messages, tags, opened, get closed() { return closed; }, close: () => ws.close() };
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPath, ffprobePath } from './helpers/ffmpeg.ts';
-import { collect, run, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
+import { atTestEnd, background, collect, run, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
 import { fixturePath } from './flv-tools.ts';
 import { bytesEqual, concat } from '../lib/core/bytes.ts';
@@ -64,15 +64,16 @@ test('WebSocket-TS: one binary message per write, the same bytes as HTTP-TS', as
   await using srv = await startTestServer();
   const http: Uint8Array[] = [];
   const ac = new AbortController();
-  const httpDone = (async () => {
+  const httpDone = background(async (atEnd) => {
     try {
-      const r = await fetch(`http://127.0.0.1:${srv.ports.http}/live/wt.ts`, { signal: ac.signal });
+      const r = await fetch(`http://127.0.0.1:${srv.ports.http}/live/wt.ts`, { signal: AbortSignal.any([ac.signal, atEnd]) });
       for await (const c of r.body!) http.push(c);
     } catch {
       /* aborted */
     }
-  })();
+  }, 'the HTTP-TS player');
   const ws = new WebSocket(`ws://127.0.0.1:${srv.ports.http}/live/wt.ts`);
+  atTestEnd(() => ws.close());
   ws.binaryType = 'arraybuffer';
   const msgs: Uint8Array[] = [];
   ws.onmessage = (e) => msgs.push(new Uint8Array(e.data as ArrayBuffer));

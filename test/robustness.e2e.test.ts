@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPath } from './helpers/ffmpeg.ts';
 import { FlvReader } from '../lib/format/flv/reader.ts';
-import { spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
+import { atTestEnd, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
 import { fixturePath, httpFlvClient, isSeqHeaderTag } from './flv-tools.ts';
 import { HARD_PENDING_BYTES, type PacketOutput } from '../lib/server/output.ts';
@@ -21,6 +21,7 @@ afterAll(stopAll);
 async function sendAndWaitClose(port: number, data: Uint8Array, timeoutMs = 3000): Promise<'closed' | 'open'> {
   let closed = false;
   const sock = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {}, close() { closed = true; }, error() { closed = true; } } });
+  atTestEnd(() => sock.end());
   sock.write(data);
   const end = performance.now() + timeoutMs;
   while (!closed && performance.now() < end) await Bun.sleep(20);
@@ -77,6 +78,7 @@ describe('robustness', () => {
     const good = spawnTracked([process.execPath, new URL('./helpers/flv-count.ts', import.meta.url).pathname, `http://127.0.0.1:${srv.ports.http}/live/slow.flv`, '2000']);
     // The stuck player: sends its request, then never reads (socket paused).
     const stuck = await Bun.connect({ hostname: '127.0.0.1', port: srv.ports.http!, socket: { data() {} } });
+    atTestEnd(() => stuck.end());
     stuck.write(`GET /live/slow.flv HTTP/1.1\r\nHost: x\r\n\r\n`);
     stuck.pause();
     await waitFor(() => (srv.control.statGroup('slow')?.subs?.length ?? 0) === 2, 5_000, 'two players');

@@ -1,8 +1,8 @@
 /** RTMPS in and HTTPS-FLV out with the shipped self-signed certificate (conf/cert.pem). */
 import { afterAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { ffmpegPath } from './helpers/ffmpeg.ts';
-import { spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
+import { ffmpegWith } from './helpers/ffmpeg.ts';
+import { spawnTracked, stop, stopAll, testSignal, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
 import { fixturePath } from './flv-tools.ts';
 import { FlvReader } from '../lib/format/flv/reader.ts';
@@ -19,9 +19,9 @@ test('ffmpeg publishes over RTMPS; a player reads HTTPS-FLV', async () => {
   });
   expect(srv.ports.rtmps).toBeGreaterThan(0);
   expect(srv.ports.https).toBeGreaterThan(0);
-  const pub = spawnTracked([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '2', '-i', fixturePath('h264-aac.flv'), '-c', 'copy', '-f', 'flv', `rtmps://127.0.0.1:${srv.ports.rtmps}/live/sec`]);
+  const pub = spawnTracked([ffmpegWith('rtmps-publish'), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '2', '-i', fixturePath('h264-aac.flv'), '-c', 'copy', '-f', 'flv', `rtmps://127.0.0.1:${srv.ports.rtmps}/live/sec`]);
   await waitFor(() => srv.control.statGroup('sec')?.video_width === 320, 10_000, 'RTMPS publisher');
-  const res = await fetch(`https://127.0.0.1:${srv.ports.https}/live/sec.flv`, { tls: { rejectUnauthorized: false } } as RequestInit);
+  const res = await fetch(`https://127.0.0.1:${srv.ports.https}/live/sec.flv`, { tls: { rejectUnauthorized: false }, signal: testSignal() } as RequestInit);
   expect(res.status).toBe(200);
   const reader = new FlvReader();
   const tags = [];

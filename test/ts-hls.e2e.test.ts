@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPath, ffprobePath } from './helpers/ffmpeg.ts';
-import { run, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
+import { background, run, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
 import { fixturePath } from './flv-tools.ts';
 import { TsDemuxer } from '../lib/format/mpegts/demuxer.ts';
@@ -40,9 +40,13 @@ function startsWithKeyFrame(ts: Uint8Array): boolean {
   return false;
 }
 
-async function collectBody(url: string, ac: AbortController, into: Uint8Array[]) {
+/** Read an HTTP body into `into` until `signal` (or the end of the test) aborts it. */
+function collectBody(url: string, signal: AbortSignal, into: Uint8Array[]): Promise<void> {
+  return background((atEnd) => readBody(url, AbortSignal.any([signal, atEnd]), into), `reading ${url}`);
+}
+async function readBody(url: string, signal: AbortSignal, into: Uint8Array[]) {
   try {
-    const res = await fetch(url, { signal: ac.signal });
+    const res = await fetch(url, { signal });
     for await (const c of res.body!) into.push(c);
   } catch {
     /* aborted */
@@ -54,7 +58,7 @@ describe('HTTP-TS, HLS and recording', () => {
     await using srv = await startTestServer();
     const chunks: Uint8Array[] = [];
     const ac = new AbortController();
-    const body = collectBody(`http://127.0.0.1:${srv.ports.http}/live/ts1.ts`, ac, chunks);
+    const body = collectBody(`http://127.0.0.1:${srv.ports.http}/live/ts1.ts`, ac.signal, chunks);
     await waitFor(() => srv.control.statGroup('ts1')?.subs?.length === 1, 5_000, 'ts player');
     expect(srv.control.statGroup('ts1')!.subs![0].session_id).toMatch(/^TSPUBSUB\d+$/);
     const pub = publish(`rtmp://127.0.0.1:${srv.ports.rtmp}/live/ts1`);
@@ -113,7 +117,7 @@ describe('HTTP-TS, HLS and recording', () => {
     await using srv = await startTestServer({ hls: { enable: true, out_path: out, fragment_duration_ms: 1000, cleanup_mode: 1 } });
     const chunks: Uint8Array[] = [];
     const ac = new AbortController();
-    const body = collectBody(`http://127.0.0.1:${srv.ports.http}/live/r1.ts`, ac, chunks);
+    const body = collectBody(`http://127.0.0.1:${srv.ports.http}/live/r1.ts`, ac.signal, chunks);
     await waitFor(() => srv.control.statGroup('r1')?.subs?.length === 1, 5_000, 'ts player');
     for (let i = 0; i < 2; i++) {
       const pub = publish(`rtmp://127.0.0.1:${srv.ports.rtmp}/live/r1`, { file: 'h264-aac.flv' });

@@ -1,8 +1,12 @@
-/** Start an in-process server on free loopback ports; `await using` releases it. */
+/**
+ * Start an in-process server on free loopback ports; `await using` releases it, and so does the
+ * end of the test in any case (a timed-out test never reaches its `await using` disposal).
+ */
 import { parseConfig, type LalConfig } from '../../lib/server/config.ts';
 import { startServer, type RunningServer } from '../../lib/server/server.ts';
 import { createLogger } from '../../lib/core/log.ts';
 import type { OutputLimits } from '../../lib/server/context.ts';
+import { atTestEnd } from './proc.ts';
 
 export type Patch = { [K in keyof LalConfig]?: Partial<LalConfig[K]> };
 
@@ -27,5 +31,8 @@ export function testConfig(patch: Patch = {}): LalConfig {
 
 export async function startTestServer(patch: Patch = {}, logLevel = Number(process.env.LAL_TEST_LOG ?? 7), limits?: OutputLimits): Promise<RunningServer & AsyncDisposable> {
   const srv = await startServer(testConfig(patch), { log: createLogger({ lalLevel: logLevel }), limits });
-  return Object.assign(srv, { [Symbol.asyncDispose]: () => srv.close() });
+  const s = Object.assign(srv, { [Symbol.asyncDispose]: () => srv.close() });
+  // looked up when the test ends: a caller that wraps the disposal (more listeners) is honoured
+  atTestEnd(() => s[Symbol.asyncDispose]());
+  return s;
 }
