@@ -19,7 +19,11 @@ export class TcpSink implements ByteSink {
   pendingBytes = 0;
   bytesWritten = 0;
   lastProgressAt = performance.now();
+  /** performance.now() when the current backlog began (pendingBytes 0 → > 0); 0 when none. */
+  backlogSince = 0;
   closed = false;
+  /** Why close() was called, when the caller said. */
+  closeReason: string | undefined;
   onDrain?: () => void;
 
   constructor(private readonly socket: RawSocket) {}
@@ -38,6 +42,7 @@ export class TcpSink implements ByteSink {
     const rest = n > 0 ? buf.subarray(n) : buf;
     this.queue.push(rest);
     this.pendingBytes += rest.length;
+    this.backlogSince = performance.now();
     if (n < 0) this.closed = true; // socket already closed
     return false;
   }
@@ -63,17 +68,20 @@ export class TcpSink implements ByteSink {
     this.queue = [];
     this.qHead = 0;
     this.pendingBytes = 0;
+    this.backlogSince = 0;
     this.lastProgressAt = performance.now();
     this.onDrain?.();
   }
 
-  /** Drop anything pending and end the connection. */
-  close(): void {
+  /** Drop anything pending and end the connection; `reason` is kept in closeReason. */
+  close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeReason = reason;
     this.queue = [];
     this.qHead = 0;
     this.pendingBytes = 0;
+    this.backlogSince = 0;
     try {
       this.socket.end();
     } catch {
