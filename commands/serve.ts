@@ -1,9 +1,8 @@
 /** `lal serve [-c FILE] [-p DIR]`: the full server on a LAL config (docs/config.md §1). */
 import { defineCommand } from 'citty';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createConsola } from 'consola';
 import { consolaLevelFromLal } from '../lib/core/log.ts';
+import { LogFile, logFileReporter } from '../lib/core/log-file.ts';
 import { findConfigFile, loadConfigFile } from '../lib/server/config.ts';
 import { startServer } from '../lib/server/server.ts';
 import { LAL_VERSION } from '../lib/core/version.ts';
@@ -37,21 +36,13 @@ export default defineCommand({
       const logCfg = config.log;
       const log = createConsola({ level: consolaLevelFromLal(logCfg.level) });
       if (!logCfg.is_to_stdout) log.setReporters([]);
+      let logFile: LogFile | undefined;
       if (logCfg.filename) {
         try {
-          mkdirSync(dirname(logCfg.filename), { recursive: true });
-          const path = logCfg.filename;
-          log.addReporter({
-            log: (o) => {
-              const tag = o.tag ? `[${o.tag}] ` : '';
-              const text = o.args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ');
-              try {
-                appendFileSync(path, `${o.date.toISOString()} ${o.type.toUpperCase()} ${tag}${text}\n`);
-              } catch {
-                /* disk full or removed: keep serving */
-              }
-            },
-          });
+          logFile = LogFile.open({ path: logCfg.filename, rotateDaily: logCfg.is_rotate_daily, rotateHourly: logCfg.is_rotate_hourly });
+          log.addReporter(logFileReporter(logFile));
+          const file = logFile;
+          process.once('exit', () => file.close());
         } catch (e) {
           log.warn(`log file ${logCfg.filename} disabled: ${(e as Error).message}`);
         }
@@ -69,6 +60,7 @@ export default defineCommand({
       log.info(`${String(signal.reason)} received, shutting down`);
       const done = server.close();
       await Promise.race([done, new Promise((r) => setTimeout(r, 1500))]);
+      logFile?.close();
       process.exit(0);
     } catch (e) {
       fail(e);

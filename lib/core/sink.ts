@@ -13,13 +13,19 @@ export interface ByteSink {
   readonly bytesWritten: number;
   /** performance.now() of the last moment the pending queue was empty or shrank. */
   readonly lastProgressAt: number;
-  /** performance.now() when pendingBytes last went from 0 to more (0 or absent: nothing pending). */
+  /**
+   * performance.now() of the moment `pendingBytes` last went from 0 to more than 0, or 0 while
+   * nothing is pending: how long the current backlog has lasted, however it shrank meanwhile.
+   * (Optional until every sink has it; absent means "not tracked".)
+   */
   readonly backlogSince?: number;
   readonly closed: boolean;
+  /** Why the sink was closed, when the closer said (for the log line). */
+  readonly closeReason?: string;
   /** Called when pending bytes have been flushed completely. */
   onDrain?: () => void;
-  /** Close the underlying connection (after flushing what the kernel took). */
-  close(): void;
+  /** Close the underlying connection (after flushing what the kernel took); `reason` is kept. */
+  close(reason?: string): void;
 }
 
 /** In-memory sink for tests and for recorders that collect bytes. */
@@ -28,7 +34,10 @@ export class MemorySink implements ByteSink {
   bytesWritten = 0;
   pendingBytes = 0;
   lastProgressAt = performance.now();
+  /** Nothing is ever pending. */
+  readonly backlogSince = 0;
   closed = false;
+  closeReason: string | undefined;
   onDrain?: () => void;
   write(buf: Uint8Array): boolean {
     if (this.closed) return false;
@@ -36,7 +45,8 @@ export class MemorySink implements ByteSink {
     this.bytesWritten += buf.length;
     return true;
   }
-  close(): void {
+  close(reason?: string): void {
+    if (!this.closed) this.closeReason = reason;
     this.closed = true;
   }
 }

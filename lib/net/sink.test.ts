@@ -53,20 +53,39 @@ test('close drops the queue and ends; closeAfterFlush waits for the queue', () =
   expect(sink.write(Uint8Array.of(9))).toBe(false);
 });
 
-test('backlogSince: set when a backlog begins (not at connect), kept while it grows, cleared when it drains', () => {
-  const s = new FakeSocket(100);
+test('backlogSince marks when the backlog began, not when it last shrank; 0 once drained', async () => {
+  const s = new FakeSocket(2);
   const sink = new TcpSink(s);
   expect(sink.backlogSince).toBe(0);
-  sink.write(new Uint8Array(50)); // all accepted
-  expect(sink.backlogSince).toBe(0);
-  const t0 = performance.now();
-  sink.write(new Uint8Array(80)); // 30 pending
-  const since = sink.backlogSince;
-  expect(since).toBeGreaterThanOrEqual(t0);
-  sink.write(new Uint8Array(10)); // queued behind: the backlog did not begin again
-  expect(sink.backlogSince).toBe(since);
-  s.room = 1000;
+  const before = performance.now();
+  sink.write(Uint8Array.of(1, 2, 3, 4, 5));
+  const began = sink.backlogSince;
+  expect(began).toBeGreaterThanOrEqual(before);
+  await Bun.sleep(5);
+  sink.write(Uint8Array.of(6)); // more backlog: same start
+  s.room = 1;
+  sink.handleDrain(); // shrank, still pending: same start, progress moved
+  expect(sink.pendingBytes).toBe(3);
+  expect(sink.backlogSince).toBe(began);
+  expect(sink.lastProgressAt).toBeGreaterThan(began);
+  s.room = 100;
   sink.handleDrain();
   expect(sink.pendingBytes).toBe(0);
   expect(sink.backlogSince).toBe(0);
+  await Bun.sleep(2);
+  s.room = 0;
+  sink.write(Uint8Array.of(7));
+  expect(sink.backlogSince).toBeGreaterThan(began); // a new backlog, a new start
+});
+
+test('close(reason) keeps the reason and clears the backlog', () => {
+  const s = new FakeSocket(0);
+  const sink = new TcpSink(s);
+  sink.write(Uint8Array.of(1));
+  expect(sink.backlogSince).toBeGreaterThan(0);
+  sink.close('slow-consumer');
+  sink.close('second call is ignored');
+  expect(sink.closeReason).toBe('slow-consumer');
+  expect(sink.backlogSince).toBe(0);
+  expect(s.ended).toBe(true);
 });

@@ -19,9 +19,11 @@ export class TcpSink implements ByteSink {
   pendingBytes = 0;
   bytesWritten = 0;
   lastProgressAt = performance.now();
-  /** performance.now() when the current backlog began (0: nothing pending). */
+  /** performance.now() when the current backlog began (pendingBytes 0 → > 0); 0 when none. */
   backlogSince = 0;
   closed = false;
+  /** Why close() was called, when the caller said. */
+  closeReason: string | undefined;
   onDrain?: () => void;
 
   constructor(private readonly socket: RawSocket) {}
@@ -71,13 +73,15 @@ export class TcpSink implements ByteSink {
     this.onDrain?.();
   }
 
-  /** Drop anything pending and end the connection. */
-  close(): void {
+  /** Drop anything pending and end the connection; `reason` is kept in closeReason. */
+  close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeReason = reason;
     this.queue = [];
     this.qHead = 0;
     this.pendingBytes = 0;
+    this.backlogSince = 0;
     try {
       this.socket.end();
     } catch {

@@ -818,7 +818,7 @@ export function defaultConfig(): LalConfig {
     },
     simple_auth: {
       key: 'q191201771',
-      dangerous_lal_secret: 'pengrl',
+      dangerous_lal_secret: '', // LAL ships "pengrl" (docs/quirks.md Q-CFG-5)
       pub_rtmp_enable: false,
       sub_rtmp_enable: false,
       sub_httpflv_enable: false,

@@ -4,11 +4,11 @@
  * leaves a playable file. On a clean close the FLV's onMetaData `duration`/`filesize` are patched.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { join, normalize } from 'node:path';
 import type { ByteSink } from '../core/sink.ts';
 import type { Logger } from '../core/log.ts';
 import { errorText } from '../core/errors.ts';
 import { concat } from '../core/bytes.ts';
+import { fileInside } from '../core/safe-path.ts';
 import { FLV_HEADER, encodeFlvTag } from '../format/flv/index.ts';
 import { decodeAmf0All, encodeAmf0, Amf0EcmaArray, type Amf0Value } from '../format/amf0/index.ts';
 import type { TsFrame } from '../format/mpegts/types.ts';
@@ -58,8 +58,12 @@ export class FileSink implements ByteSink {
   }
 }
 
+/**
+ * `<dir>/<stream>-<unix_sec>.<ext>` (path-cleaned). Throws LalError when the name is not one
+ * file name inside `dir` (`../x`, a separator, too long): see fileInside.
+ */
 export function recordFileName(dir: string, streamName: string, unixSec: number, ext: 'flv' | 'ts'): string {
-  return normalize(join(dir, `${streamName}-${unixSec}.${ext}`));
+  return fileInside(dir, `${streamName}-${unixSec}.${ext}`);
 }
 
 function openRecordFile(dir: string, file: string): number {

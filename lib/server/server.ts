@@ -35,6 +35,7 @@ import { HlsSessionTracker } from './sessions/hls.ts';
 import { DiskStore, MemoryStore } from '../protocol/hls/store.ts';
 import { HlsCleanup } from '../protocol/hls/muxer.ts';
 import { HttpMediaConn, type HttpModule, type HttpRoutes } from './sessions/http-media.ts';
+import { simpleAuthWarnings } from './simple-auth.ts';
 
 export interface RunningServer {
   /** Bound ports (useful with port 0 in tests). */
@@ -51,6 +52,7 @@ const BITRATE_INTERVAL_SEC = 5;
 
 export async function startServer(config: LalConfig, opts: { log?: Logger; limits?: OutputLimits } = {}): Promise<RunningServer> {
   const log = opts.log ?? silentLogger;
+  for (const w of simpleAuthWarnings(config.simple_auth)) log.warn(w);
   const gopNum = Math.max(config.rtmp.gop_num, config.httpflv.gop_num, config.httpts.gop_num, 0);
   const hlsOn = config.hls.enable || config.hls.enable_https;
   const tsOn = hlsOn || config.httpts.enable || config.httpts.enable_https || config.record.enable_mpegts;

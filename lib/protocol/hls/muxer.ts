@@ -8,7 +8,6 @@
  * discontinuous; names stay unique across republishes through the wall-clock part
  * (`<stream>-<unix_ms>-<id>.ts`).
  */
-import { join } from 'node:path';
 import { LalError, ParseError, errorText } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import type { TsFrame } from '../../format/mpegts/types.ts';
@@ -19,7 +18,7 @@ import {
   writeLivePlaylist,
   type PlaylistFragment,
 } from '../../format/m3u8/playlist.ts';
-import { hlsFragmentName, hlsStreamDir, LIVE_PLAYLIST_NAME, RECORD_PLAYLIST_NAME } from './path.ts';
+import { hlsFilePath, hlsFragmentName, hlsStreamDir, LIVE_PLAYLIST_NAME, RECORD_PLAYLIST_NAME } from './path.ts';
 import type { SegmentStore } from './store.ts';
 
 /** config.md §3.7 `hls.cleanup_mode`, hls.md §5. */
@@ -140,11 +139,12 @@ export class HlsMuxer {
     if (opts.cleanupMode !== 0 && opts.cleanupMode !== 1 && opts.cleanupMode !== 2) throw bad(`cleanup_mode ${String(opts.cleanupMode)} must be 0, 1 or 2`);
     this.opts = opts;
     this.streamName = opts.streamName;
-    // Throws LalError('hls-path') for names that cannot be one directory under out_path
-    // (empty, `.`, `..`, containing `/` — RTMP lets those through, urls.md §2).
+    // Throws LalError for names that cannot be one directory under out_path (checkStreamName,
+    // fileInside), and for a name so long that its fragment names would not fit a file name.
     this.dir = hlsStreamDir(opts.outPath, opts.streamName);
-    this.liveM3u8Path = join(this.dir, LIVE_PLAYLIST_NAME);
-    this.recordM3u8Path = join(this.dir, RECORD_PLAYLIST_NAME);
+    this.liveM3u8Path = hlsFilePath(opts.outPath, opts.streamName, LIVE_PLAYLIST_NAME);
+    this.recordM3u8Path = hlsFilePath(opts.outPath, opts.streamName, RECORD_PLAYLIST_NAME);
+    hlsFilePath(opts.outPath, opts.streamName, hlsFragmentName(opts.streamName, 9_999_999_999_999, 2 ** 32));
     this.store = opts.store;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
@@ -248,7 +248,7 @@ export class HlsMuxer {
     const id = this.nextId++;
     const openedAtMs = this.now();
     const name = hlsFragmentName(this.streamName, openedAtMs, id);
-    const f: OpenFragment = { id, name, duration: 0, discontinuity, openedAtMs, startTs: ts, path: join(this.dir, name) };
+    const f: OpenFragment = { id, name, duration: 0, discontinuity, openedAtMs, startTs: ts, path: hlsFilePath(this.opts.outPath, this.streamName, name) };
     this.ioErrorLogged = false;
     try {
       f.writer = this.store.openAppend(f.path);
@@ -329,7 +329,7 @@ export class HlsMuxer {
     const v = this.recent.find((x) => x.id === victim);
     if (!v) return;
     try {
-      this.store.remove(join(this.dir, v.name));
+      this.store.remove(hlsFilePath(this.opts.outPath, this.streamName, v.name));
     } catch (e) {
       this.ioFail(e);
     }

@@ -216,4 +216,13 @@ describe('names and file paths', () => {
     }
     expect(() => hlsStreamDir(OUT, '../x')).toThrow('unsafe stream name');
   });
+
+  test('stream names go through checkStreamName: control characters and over-long names are refused', () => {
+    expect(() => hlsFilePath(OUT, 'a\nb', 'x.ts')).toThrow('control character');
+    expect(() => hlsStreamDir(OUT, 'x'.repeat(60_000))).toThrow('longer than 1024');
+    // 300 bytes passes the stream-name limit but is no file name (NAME_MAX 255)
+    expect(() => hlsStreamDir(OUT, 'x'.repeat(300))).toThrow('longer than 255');
+    expect('error' in resolveHlsRequest('/hls/a%01b.m3u8', '/hls/')).toBe(true);
+    expect('error' in resolveHlsRequest(`/hls/${'x'.repeat(2000)}.m3u8`, '/hls/')).toBe(true);
+  });
 });

@@ -12,13 +12,15 @@
  *   /hls/test110/test110-1620540712084-0.ts  → test110  <out>/test110/test110-1620540712084-0.ts
  *   /hls/test110-1620540712084-0.ts          → test110  (same file)
  *
- * Security: a request can only ever name a file `<out_path>/<stream>/<file>` where neither name
- * is empty, `.` or `..`, nor contains `/`, `\` or NUL. Percent-escapes are decoded once, before
- * splitting (urls.md §2), and a path with any `.`/`..` segment after decoding is refused, so
- * `%2e%2e`, `..%2f` and friends never reach the file system.
+ * Security: a request can only ever name a file `<out_path>/<stream>/<file>` where the stream
+ * name passes checkStreamName (docs/architecture.md §1.5) and both names are single path
+ * components; every path is built by fileInside, which also proves it stays inside out_path.
+ * Percent-escapes are decoded once, before splitting (urls.md §2), and a path with any `.`/`..`
+ * segment after decoding is refused, so `%2e%2e`, `..%2f` and friends never reach the file system.
  */
-import { join, relative, isAbsolute, resolve, sep } from 'node:path';
 import { LalError } from '../../core/errors.ts';
+import { checkStreamName, quoteName } from '../../core/stream-name.ts';
+import { checkPathComponent, fileInside } from '../../core/safe-path.ts';
 
 export const LIVE_PLAYLIST_NAME = 'playlist.m3u8';
 export const RECORD_PLAYLIST_NAME = 'record.m3u8';
@@ -56,11 +58,11 @@ export interface HlsRequestError {
 export const MAX_HLS_REQUEST_PATH = 8 * 1024;
 
 /**
- * True when `name` may be used as one path component under out_path: not empty, not `.` or
- * `..`, and free of `/`, `\` and NUL.
+ * @deprecated Use checkStreamName (lib/core/stream-name.ts): true when it accepts `name`. Kept
+ * only until the stream-name check at admission replaces the caller in media-outputs.ts.
  */
 export function isSafeHlsName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+  return checkStreamName(name) === undefined;
 }
 
 /** hls.md §1: `<stream>-<unix_ms>-<id>.ts`. */
@@ -78,30 +80,25 @@ export function streamNameOfFragment(fileName: string): string {
   return second >= 0 ? fileName.slice(0, second) : fileName;
 }
 
-function assertSafe(name: string, what: string): void {
-  if (!isSafeHlsName(name)) throw new LalError('hls-path', `hls: unsafe ${what} ${JSON.stringify(name.slice(0, 80))}`);
+function assertStreamName(name: string): void {
+  const why = checkStreamName(name);
+  if (why !== undefined) throw new LalError('hls-path', `hls: unsafe stream name ${quoteName(name)}: ${why}`);
 }
 
 /** `<out_path>/<stream>` (path-cleaned). Throws LalError for an unsafe stream name. */
 export function hlsStreamDir(outPath: string, streamName: string): string {
-  assertSafe(streamName, 'stream name');
-  return join(outPath, streamName);
+  assertStreamName(streamName);
+  return fileInside(outPath, streamName);
 }
 
 /**
  * `<out_path>/<stream>/<file>` (path-cleaned, as reported in `on_hls_make_ts`). Throws LalError
- * when either name is unsafe or the result would leave out_path (defence in depth: the name
- * checks already make that impossible).
+ * when the stream name is refused by checkStreamName, the file name is not one path component,
+ * or the result would leave out_path (fileInside).
  */
 export function hlsFilePath(outPath: string, streamName: string, fileName: string): string {
-  assertSafe(streamName, 'stream name');
-  assertSafe(fileName, 'file name');
-  const p = join(outPath, streamName, fileName);
-  const rel = relative(resolve(outPath), resolve(p));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new LalError('hls-path', `hls: ${JSON.stringify(p)} is outside ${JSON.stringify(outPath)}`);
-  }
-  return p;
+  assertStreamName(streamName);
+  return fileInside(outPath, streamName, fileName);
 }
 
 function invalid(reason: string): HlsRequestError {
@@ -164,7 +161,9 @@ export function resolveHlsRequest(urlPath: string, urlPattern: string): HlsReque
   } else {
     return invalid(`file type ${JSON.stringify(ext.slice(0, 20))} is neither m3u8 nor ts`);
   }
-  if (!isSafeHlsName(streamName)) return invalid(`unusable stream name ${JSON.stringify(streamName.slice(0, 80))}`);
-  if (!isSafeHlsName(fileName)) return invalid(`unusable file name ${JSON.stringify(fileName.slice(0, 80))}`);
+  const badStream = checkStreamName(streamName);
+  if (badStream !== undefined) return invalid(`unusable stream name ${quoteName(streamName)}: ${badStream}`);
+  const badFile = checkPathComponent(fileName);
+  if (badFile !== undefined) return invalid(`unusable file name ${quoteName(fileName)}: ${badFile}`);
   return playlist ? { streamName, fileName, fileType, playlist, appName } : { streamName, fileName, fileType, appName };
 }

@@ -30,6 +30,50 @@ describe('HttpRequestParser', () => {
     const p = new HttpRequestParser();
     expect(() => p.feed(new Uint8Array(MAX_HTTP_HEAD + 10).fill(65))).toThrow(ParseError);
   });
+  test('a head of exactly MAX_HTTP_HEAD bytes is accepted, one byte more is not', () => {
+    const line = 'GET / HTTP/1.1\r\nX: ';
+    const fill = (total: number) => utf8Encode(line + 'a'.repeat(total - line.length - 4) + '\r\n\r\n');
+    expect(new HttpRequestParser().feed(fill(MAX_HTTP_HEAD))!.request.headers.x).toHaveLength(MAX_HTTP_HEAD - line.length - 4);
+    expect(() => new HttpRequestParser().feed(fill(MAX_HTTP_HEAD + 1))).toThrow(ParseError);
+    // the same, byte by byte
+    const p = new HttpRequestParser();
+    const big = fill(MAX_HTTP_HEAD + 1);
+    expect(() => {
+      for (const b of big) p.feed(Uint8Array.of(b));
+    }).toThrow(ParseError);
+  });
+  test('CR/LF runs that are not a blank line do not end the head', () => {
+    for (const raw of ['GET / HTTP/1.1\r\nA: 1\r\r\n\r\n', 'GET / HTTP/1.1\r\nA: 1\n\r\n\r\n']) {
+      const bytes = utf8Encode(raw);
+      for (const step of [1, 2, 3, bytes.length]) {
+        const p = new HttpRequestParser();
+        let r;
+        let at = -1;
+        for (let i = 0; i < bytes.length && !r; i += step) {
+          r = p.feed(bytes.subarray(i, i + step));
+          if (r) at = Math.min(i + step, bytes.length) - r.rest.length;
+        }
+        expect(r).toBeDefined();
+        expect(at).toBe(bytes.length);
+      }
+    }
+  });
+  test('work stays linear when the head arrives one byte at a time (4 KiB vs 16 KiB)', () => {
+    const workFor = (n: number): number => {
+      const bytes = utf8Encode('GET /live/x.flv HTTP/1.1\r\nX-Pad: ' + 'p'.repeat(n - 37) + '\r\n\r\n');
+      expect(bytes.length).toBe(n);
+      const p = new HttpRequestParser();
+      let r;
+      for (let i = 0; i < bytes.length; i++) r = p.feed(bytes.subarray(i, i + 1));
+      expect(r?.request.path).toBe('/live/x.flv');
+      return p.work;
+    };
+    const small = workFor(4 * 1024);
+    const large = workFor(16 * 1024);
+    // each byte is scanned once and copied at most about twice (doubling buffer)
+    expect(large).toBeLessThanOrEqual(4 * 16 * 1024);
+    expect(large / small).toBeLessThan(4 * 1.5);
+  });
   test('splitUrlPath follows urls.md §2', () => {
     expect(splitUrlPath('/a/b/c')).toEqual({ dir: 'a/b', last: 'c' });
     expect(splitUrlPath('/c')).toEqual({ dir: '', last: 'c' });

@@ -3,7 +3,6 @@
  * It parses one request head; what follows (WebSocket frames, stray bytes) is returned as `rest`.
  */
 import { ParseError } from '../../core/errors.ts';
-import { ByteStash } from '../../core/bytes.ts';
 
 /** A request head larger than this is refused (browsers send < 8 KiB). */
 export const MAX_HTTP_HEAD = 16 * 1024;
@@ -21,23 +20,62 @@ export interface HttpRequest {
   headers: Record<string, string>;
 }
 
+/**
+ * Push parser for one request head. Each input byte is examined once, whatever the chunking (a
+ * client sending one byte at a time costs what one sending the head at once costs): a small
+ * state machine tracks how much of CRLFCRLF the bytes so far end with, and an incomplete head
+ * is kept in one buffer that grows by doubling up to MAX_HTTP_HEAD.
+ */
 export class HttpRequestParser {
-  private stash = new ByteStash(MAX_HTTP_HEAD + 64 * 1024, 'http');
+  private buf = new Uint8Array(0);
+  private len = 0;
+  /** Bytes of CRLFCRLF matched at the end of what was scanned (0..3). */
+  private matched = 0;
+  private _work = 0;
+
+  /** Bytes examined plus bytes copied so far: linear in the input (for tests). */
+  get work(): number {
+    return this._work;
+  }
 
   /** Feed bytes; returns the request once its head is complete, plus any bytes after it. */
   feed(chunk: Uint8Array): { request: HttpRequest; rest: Uint8Array } | undefined {
-    this.stash.push(chunk);
-    const n = this.stash.length;
-    const scan = Math.min(n, MAX_HTTP_HEAD);
-    for (let i = 3; i < scan; i++) {
-      if (this.stash.at(i) === 0x0a && this.stash.at(i - 1) === 0x0d && this.stash.at(i - 2) === 0x0a && this.stash.at(i - 3) === 0x0d) {
-        const head = this.stash.take(i + 1);
-        const rest = this.stash.length ? this.stash.take(this.stash.length) : new Uint8Array(0);
+    const scan = Math.min(chunk.length, MAX_HTTP_HEAD - this.len);
+    let m = this.matched;
+    for (let i = 0; i < scan; i++) {
+      const b = chunk[i];
+      if (b === (m & 1 ? 0x0a : 0x0d)) m++;
+      else m = b === 0x0d ? 1 : 0;
+      if (m === 4) {
+        this._work += i + 1;
+        const head = this.len === 0 ? chunk.subarray(0, i + 1) : this.append(chunk.subarray(0, i + 1));
+        const rest = chunk.subarray(i + 1);
+        this.buf = new Uint8Array(0);
+        this.len = 0;
+        this.matched = 0;
         return { request: parseRequestHead(new TextDecoder('latin1').decode(head)), rest };
       }
     }
-    if (n >= MAX_HTTP_HEAD) throw new ParseError(`http: request head larger than ${MAX_HTTP_HEAD} bytes`, 'too-large');
+    this._work += scan;
+    this.matched = m;
+    if (this.len + chunk.length >= MAX_HTTP_HEAD) throw new ParseError(`http: request head larger than ${MAX_HTTP_HEAD} bytes`, 'too-large');
+    this.append(chunk);
     return undefined;
+  }
+
+  /** Add bytes to the held head (≤ MAX_HTTP_HEAD by the caller's checks); returns all of it. */
+  private append(bytes: Uint8Array): Uint8Array {
+    const need = this.len + bytes.length;
+    if (need > this.buf.length) {
+      const grown = new Uint8Array(Math.min(MAX_HTTP_HEAD, Math.max(256, this.buf.length * 2, need)));
+      grown.set(this.buf.subarray(0, this.len));
+      this._work += this.len;
+      this.buf = grown;
+    }
+    this.buf.set(bytes, this.len);
+    this._work += bytes.length;
+    this.len = need;
+    return this.buf.subarray(0, this.len);
   }
 }
 

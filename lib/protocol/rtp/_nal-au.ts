@@ -17,6 +17,29 @@ import { RtpTimestampUnwrapper, ticksFromRtpTimestamp } from './packet.ts';
 export const MAX_FRAGMENTED_NALU_SIZE = 16 * 1024 * 1024;
 
 /**
+ * Most FU fragments one access unit may arrive in: a 16 MiB picture in 1 KiB fragments (real
+ * senders fill ~1.4 KB payloads, so 16 MiB takes them ~12,000). Bounds the pieces held and the
+ * work done for a peer that sends tiny fragments (500,000 one-byte FU-A middles used to cost
+ * ~75 MB of views).
+ */
+export const MAX_FRAGMENTS_PER_AU = 16 * 1024;
+
+/**
+ * What holding one more piece costs besides its bytes (a view object and an array slot),
+ * charged against MAX_AU_BYTES so that tiny fragments or units cannot hide their cost.
+ */
+export const PIECE_OVERHEAD_BYTES = 64;
+
+/**
+ * Most a depacketiser holds for one access unit: its NAL units plus the unit being reassembled,
+ * each piece charged PIECE_OVERHEAD_BYTES on top of its bytes. A depacketiser holds one access
+ * unit at a time, so this also bounds everything it holds (`heldBytes`). Room for the largest
+ * NAL (MAX_FRAGMENTED_NALU_SIZE) with every fragment's overhead, and as much overhead again for
+ * the access unit's other units.
+ */
+export const MAX_AU_BYTES = MAX_FRAGMENTED_NALU_SIZE + 2 * MAX_FRAGMENTS_PER_AU * PIECE_OVERHEAD_BYTES;
+
+/**
  * Why depacketisers drop input. Loss is normal on UDP, so nothing here throws: the session reads
  * these counters and logs them periodically (design.md §1.7 rule 9).
  */
@@ -36,7 +59,11 @@ export interface RtpDropCounters {
   fragmentWithoutStart: number;
   /** A partly received fragmented unit dropped because a packet was missing. */
   fragmentLost: number;
-  /** A unit above MAX_FRAGMENTED_NALU_SIZE or an access unit above MAX_NALUS_PER_AU units. */
+  /**
+   * Input dropped for a bound: a unit above MAX_FRAGMENTED_NALU_SIZE, a unit beyond
+   * MAX_NALUS_PER_AU, and every packet of an access unit that went over MAX_AU_BYTES or
+   * MAX_FRAGMENTS_PER_AU (the whole access unit is dropped, counted once per packet).
+   */
   tooLarge: number;
 }
 
@@ -49,7 +76,11 @@ export function totalDrops(d: RtpDropCounters): number {
   return d.payloadType + d.empty + d.malformed + d.unsupported + d.fragmentWithoutStart + d.fragmentLost + d.tooLarge;
 }
 
-/** Reassembles one fragmented unit from contiguous packets. */
+/**
+ * Reassembles one fragmented unit from contiguous packets. It keeps views of the fragments
+ * (bounded in number by MAX_FRAGMENTS_PER_AU through the depacketiser) and copies once, in
+ * `finish`.
+ */
 export class FragmentBuffer {
   private pieces: Uint8Array[] = [];
   private size = 0;
@@ -58,6 +89,16 @@ export class FragmentBuffer {
 
   get active(): boolean {
     return this.nextSeq >= 0;
+  }
+
+  /** Pieces held (the rebuilt header and each fragment). */
+  get count(): number {
+    return this.pieces.length;
+  }
+
+  /** Bytes held, each piece charged PIECE_OVERHEAD_BYTES more. */
+  get charged(): number {
+    return this.size + this.pieces.length * PIECE_OVERHEAD_BYTES;
   }
 
   /** Begin a unit with `head` (the rebuilt unit header) and the first fragment's data. */
@@ -104,11 +145,22 @@ export class FragmentBuffer {
   }
 }
 
-/** Groups NAL units of one RTP timestamp into AvPackets (emitted on marker or timestamp change). */
+/**
+ * Groups NAL units of one RTP timestamp into AvPackets (emitted on marker or timestamp change).
+ * Also keeps the access unit's budget: bytes held (units, each charged PIECE_OVERHEAD_BYTES) and
+ * FU fragments seen. Once the depacketiser finds the budget exceeded it calls `discard()`: what
+ * the unit held is let go and the rest of it is ignored until the next marker or timestamp.
+ */
 export class NalAccessUnitAssembler {
   private units: Uint8Array[] = [];
   private ts = 0;
   private readonly unwrapper = new RtpTimestampUnwrapper();
+  /** Bytes of `units`, each charged PIECE_OVERHEAD_BYTES more. */
+  heldBytes = 0;
+  /** FU fragments of this access unit so far. */
+  fragments = 0;
+  /** The access unit went over its budget; drop the rest of it. */
+  discarding = false;
 
   constructor(
     private readonly codec: VideoCodec,
@@ -120,32 +172,57 @@ export class NalAccessUnitAssembler {
   /** Start a packet: unwrap its timestamp, emit the pending unit when the timestamp moved. */
   begin(pkt: RtpPacket, out: AvPacket[]): number {
     const ts = this.unwrapper.unwrap(pkt.header.timestamp);
-    if (this.units.length > 0 && ts !== this.ts) this.emit(out);
+    if (ts !== this.ts) {
+      if (this.units.length > 0) this.emit(out);
+      else this.resetBudget();
+    }
     this.ts = ts;
     return ts;
   }
 
-  add(nal: Uint8Array): void {
-    if (nal.length === 0) return;
+  /** Add a unit; false when it does not fit the access unit's byte budget (`extra` already held elsewhere). */
+  add(nal: Uint8Array, extra = 0): boolean {
+    if (nal.length === 0) return true;
     if (this.units.length >= MAX_NALUS_PER_AU) {
       this.drops.tooLarge++;
-      return;
+      return true;
     }
+    const cost = nal.length + PIECE_OVERHEAD_BYTES;
+    if (this.heldBytes + extra + cost > MAX_AU_BYTES) return false;
     this.units.push(nal);
+    this.heldBytes += cost;
+    return true;
+  }
+
+  /** Let go of everything held and ignore the rest of this access unit. */
+  discard(): void {
+    this.units = [];
+    this.heldBytes = 0;
+    this.discarding = true;
   }
 
   /** Finish a packet: the marker bit ends the access unit. */
   end(pkt: RtpPacket, out: AvPacket[]): void {
-    if (pkt.header.marker && this.units.length > 0) this.emit(out);
+    if (!pkt.header.marker) return;
+    if (this.units.length > 0) this.emit(out);
+    else this.resetBudget();
   }
 
   flush(out: AvPacket[]): void {
     if (this.units.length > 0) this.emit(out);
+    else this.resetBudget();
+  }
+
+  private resetBudget(): void {
+    this.heldBytes = 0;
+    this.fragments = 0;
+    this.discarding = false;
   }
 
   private emit(out: AvPacket[]): void {
     const units = this.units;
     this.units = [];
+    this.resetBudget();
     const t = ticksFromRtpTimestamp(this.ts, this.clockRate);
     out.push({ kind: 'video', codec: this.codec, dts: t, pts: t, key: this.isKey(units), units });
   }
@@ -195,10 +272,19 @@ export abstract class NalDepacketizer {
       this.drops.fragmentLost++;
       this.frag.reset();
     }
-    if (pkt.payload.length === 0) this.drops.empty++;
+    if (this.au.discarding) this.drops.tooLarge++;
+    else if (pkt.payload.length === 0) this.drops.empty++;
     else this.handle(pkt.payload, seq, ts);
     this.au.end(pkt, out);
     return out;
+  }
+
+  /**
+   * What this depacketiser holds now: the access unit in assembly and the unit being
+   * reassembled, each piece charged PIECE_OVERHEAD_BYTES. Never above MAX_AU_BYTES.
+   */
+  get heldBytes(): number {
+    return this.au.heldBytes + this.frag.charged;
   }
 
   /** Emit what is pending (end of stream). An unfinished FU is dropped. */
@@ -215,7 +301,31 @@ export abstract class NalDepacketizer {
   /** A single NAL unit packet. */
   protected addSingle(p: Uint8Array): void {
     this.interruptFragment();
-    this.au.add(p);
+    this.addUnit(p);
+  }
+
+  /** Add a complete unit to the access unit, which is dropped when it goes over budget. */
+  private addUnit(nal: Uint8Array): void {
+    if (!this.au.add(nal, this.frag.charged)) this.dropAccessUnit();
+  }
+
+  /** The access unit went over MAX_AU_BYTES or MAX_FRAGMENTS_PER_AU: drop all of it. */
+  private dropAccessUnit(): void {
+    this.frag.reset();
+    this.au.discard();
+    this.drops.tooLarge++;
+  }
+
+  /** Count one FU fragment of `bytes` against the access unit; false when it went over budget. */
+  private admitFragment(bytes: number): boolean {
+    const au = this.au;
+    // The unit in reassembly is counted too: a marker bit on a middle fragment ends the access
+    // unit's count but not the unit.
+    if (++au.fragments > MAX_FRAGMENTS_PER_AU || this.frag.count > MAX_FRAGMENTS_PER_AU || au.heldBytes + this.frag.charged + bytes + PIECE_OVERHEAD_BYTES > MAX_AU_BYTES) {
+      this.dropAccessUnit();
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -239,7 +349,10 @@ export abstract class NalDepacketizer {
       if (size > 0) nals.push(p.subarray(off, off + size));
       off += size;
     }
-    for (const n of nals) this.au.add(n);
+    for (const n of nals) {
+      this.addUnit(n);
+      if (this.au.discarding) return;
+    }
   }
 
   /** The NAL header a start fragment's payload header and FU header `fu` stand for. */
@@ -255,9 +368,10 @@ export abstract class NalDepacketizer {
         const nal = new Uint8Array(h.length + data.length);
         nal.set(h, 0);
         nal.set(data, h.length);
-        this.au.add(nal);
+        this.addUnit(nal);
         return;
       }
+      if (!this.admitFragment(h.length + data.length + PIECE_OVERHEAD_BYTES)) return;
       this.frag.start(h, data, seq, ts);
       return;
     }
@@ -265,11 +379,12 @@ export abstract class NalDepacketizer {
       this.drops.fragmentWithoutStart++;
       return;
     }
+    if (!this.admitFragment(data.length)) return;
     if (!this.frag.append(data, seq)) {
       this.drops.tooLarge++;
       return;
     }
-    if (fu & 0x40) this.au.add(this.frag.finish());
+    if (fu & 0x40) this.addUnit(this.frag.finish());
   }
 
   /** A non-FU packet (or a new FU start) while a unit was being reassembled: that unit is lost. */

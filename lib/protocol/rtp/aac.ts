@@ -96,7 +96,17 @@ export class AacDepacketizer {
   private readonly payloadType: number | undefined;
   private readonly samplesPerFrame: number;
   private readonly unwrapper = new RtpTimestampUnwrapper();
-  private frag: { ts: number; size: number; nextSeq: number; pieces: Uint8Array[]; have: number } | undefined;
+  /**
+   * The AU being reassembled, in its own buffer of the size its AU-header announced (at most
+   * 2^16 − 1 with sizelength ≤ 16): fragments are copied in as they come, so nothing per fragment
+   * is kept, and an empty fragment (which would never complete it) drops it.
+   */
+  private frag: { ts: number; nextSeq: number; buf: Uint8Array; have: number } | undefined;
+
+  /** Bytes held for an AU in reassembly. */
+  get heldBytes(): number {
+    return this.frag ? this.frag.buf.length : 0;
+  }
   /** Timestamp of the previous packet and whether it ended an AU (marker bit), to tell first fragments from orphans. */
   private prev: { ts: number; ended: boolean } | undefined;
 
@@ -132,20 +142,19 @@ export class AacDepacketizer {
 
     const f = this.frag;
     if (f) {
-      if (f.ts === ts && f.nextSeq === seq && sizes.list.length === 1 && sizes.list[0] === f.size) {
-        const piece = p.subarray(off, Math.min(p.length, off + (f.size - f.have)));
-        f.pieces.push(piece);
+      if (f.ts === ts && f.nextSeq === seq && sizes.list.length === 1 && sizes.list[0] === f.buf.length) {
+        const piece = p.subarray(off, Math.min(p.length, off + (f.buf.length - f.have)));
+        if (piece.length === 0) {
+          this.drops.malformed++;
+          this.frag = undefined;
+          return out;
+        }
+        f.buf.set(piece, f.have);
         f.have += piece.length;
         f.nextSeq = (seq + 1) & 0xffff;
-        if (f.have === f.size) {
+        if (f.have === f.buf.length) {
           this.frag = undefined;
-          const au = new Uint8Array(f.size);
-          let o = 0;
-          for (const x of f.pieces) {
-            au.set(x, o);
-            o += x.length;
-          }
-          out.push(this.packet(au, ts));
+          out.push(this.packet(f.buf, ts));
         } else if (pkt.header.marker) {
           // the last fragment (RFC 3640 §3.3.6: M set) came and the AU is still short
           this.drops.fragmentLost++;
@@ -169,7 +178,9 @@ export class AacDepacketizer {
         this.drops.malformed++;
         return out;
       }
-      this.frag = { ts, size: sizes.list[0], nextSeq: (seq + 1) & 0xffff, pieces: [p.subarray(off)], have: data };
+      const buf = new Uint8Array(sizes.list[0]);
+      buf.set(p.subarray(off));
+      this.frag = { ts, nextSeq: (seq + 1) & 0xffff, buf, have: data };
       return out;
     }
     let total = 0;

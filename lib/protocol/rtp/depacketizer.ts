@@ -27,6 +27,7 @@ export interface RtpDepacketizerOptions {
 
 interface Impl {
   readonly drops: RtpDropCounters;
+  readonly heldBytes: number;
   push(pkt: RtpPacket): AvPacket[];
   flush(): AvPacket[];
 }
@@ -66,6 +67,15 @@ export class RtpDepacketizer {
 
   get drops(): RtpDropCounters {
     return this.impl.drops;
+  }
+
+  /**
+   * Bytes held for the access unit in assembly (pieces charged their overhead). Bounded by
+   * MAX_AU_BYTES for H.264/H.265 and by the announced AU size (< 64 KiB) for AAC: past its
+   * bound an access unit is dropped and counted in `drops.tooLarge`, the stream goes on.
+   */
+  get heldBytes(): number {
+    return this.impl.heldBytes;
   }
 
   push(pkt: RtpPacket): AvPacket[] {

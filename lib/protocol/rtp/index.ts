@@ -38,7 +38,7 @@ export { RtpPacketizer, setInterleavedChannel, DEFAULT_RTP_MAX_PAYLOAD, INTERLEA
 export type { RtpCodec, RtpPacketizerOptions, RtpBatch } from './packetizer.ts';
 export { RtpDepacketizer, depacketizerForTrack, totalDrops } from './depacketizer.ts';
 export type { RtpDepacketizerOptions, RtpDropCounters } from './depacketizer.ts';
-export { MAX_FRAGMENTED_NALU_SIZE } from './_nal-au.ts';
+export { MAX_FRAGMENTED_NALU_SIZE, MAX_FRAGMENTS_PER_AU, MAX_AU_BYTES, PIECE_OVERHEAD_BYTES } from './_nal-au.ts';
 export { RtpReorderBuffer, DEFAULT_REORDER_WINDOW, REORDER_RESYNC_AFTER } from './reorder.ts';
 export type { ReorderStats } from './reorder.ts';
 export { AvTimestampQueue, AV_QUEUE_SIZE, AV_QUEUE_JUMP_BACK } from './av-queue.ts';

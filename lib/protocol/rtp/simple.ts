@@ -30,6 +30,9 @@ export class SimpleDepacketizer {
 
   constructor(private readonly opts: SimpleDepacketizerOptions) {}
 
+  /** Nothing is held between packets. */
+  readonly heldBytes = 0;
+
   push(pkt: RtpPacket): AvPacket[] {
     if (this.opts.payloadType !== undefined && pkt.header.payloadType !== this.opts.payloadType) {
       this.drops.payloadType++;
