@@ -123,6 +123,16 @@ describe('StreamHub and Stream', () => {
     expect(hub.get('a')).toBeUndefined();
   });
 
+  test('names checkStreamName refuses never become streams (docs/quirks.md D-2)', () => {
+    const hub = new StreamHub({ gopNum: 1, log: silentLogger });
+    for (const bad of ['../../out/x', 'a/b', '..', 'x\u0001', 'n'.repeat(1025), '']) {
+      expect(() => hub.publish(bad, 'live', pub())).toThrow(expect.objectContaining({ code: 'bad-name' }));
+      expect(() => hub.join(bad, 'live', new Player(new FakeSink()), undefined)).toThrow(expect.objectContaining({ code: 'bad-name' }));
+    }
+    expect(hub.streams.size).toBe(0);
+    expect(hub.publish('a..b', 'live', pub()).name).toBe('a..b');
+  });
+
   test('late joiner: headers, then GOP replay from the key frame, then live packets, no duplicates', () => {
     const hub = new StreamHub({ gopNum: 1, log: silentLogger });
     const p = pub();

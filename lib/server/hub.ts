@@ -3,6 +3,7 @@
  * players; players may arrive first and wait; an empty stream is freed (docs/behaviour.md §1–§3).
  */
 import { LalError } from '../core/errors.ts';
+import { checkStreamName, quoteName } from '../core/stream-name.ts';
 import type { Logger } from '../core/log.ts';
 import { Stream, type Attachment, type Presence, type Publisher, type StreamHooks } from './stream.ts';
 
@@ -32,8 +33,13 @@ export class StreamHub {
     return s;
   }
 
-  /** Attach a publisher; throws LalError('in-exist') when the stream already has one. */
+  /**
+   * Attach a publisher; throws LalError('bad-name') for a name checkStreamName refuses (sessions
+   * check first and answer with their protocol's refusal; this is the backstop) and
+   * LalError('in-exist') when the stream already has one.
+   */
   publish(name: string, appName: string, pub: Publisher): Stream {
+    assertStreamName(name);
     const s = this.getOrCreate(name, appName);
     if (s.publisher) {
       if (s.isEmpty) this.streams.delete(name);
@@ -45,6 +51,7 @@ export class StreamHub {
 
   /** Attach a session to `name` (creating the stream, which then waits for its publisher). */
   join(name: string, appName: string, p: Presence, media?: Attachment): Stream {
+    assertStreamName(name);
     const s = this.getOrCreate(name, appName);
     s.join(p, media);
     return s;
@@ -64,4 +71,10 @@ export class StreamHub {
     for (const s of [...this.streams.values()]) s.dispose(reason);
     this.streams.clear();
   }
+}
+
+/** docs/quirks.md D-2: no stream exists under a name checkStreamName refuses. */
+function assertStreamName(name: string): void {
+  const bad = checkStreamName(name);
+  if (bad !== undefined) throw new LalError('bad-name', `lal.logic: stream name ${quoteName(name)} ${bad}`);
 }

@@ -9,7 +9,6 @@ import type { LalConfig } from './config.ts';
 import type { BranchDef, Stream, StreamHooks } from './stream.ts';
 import type { StreamHub } from './hub.ts';
 import { HlsMuxer, hlsCleanupDelayMs, type HlsCleanup } from '../protocol/hls/muxer.ts';
-import { isSafeHlsName } from '../protocol/hls/path.ts';
 import type { SegmentStore } from '../protocol/hls/store.ts';
 import { FlvRecorder, TsRecorder } from './record.ts';
 import { HlsOutput, type TsBranch } from './ts-branch.ts';
@@ -37,27 +36,24 @@ export class MediaOutputs implements StreamHooks {
     const log = this.log.withTag(s.name);
     const per: PerStream = {};
     if (this.hlsStore && this.tsDef) {
-      if (!isSafeHlsName(s.name)) {
-        log.warn(`hls: stream name ${JSON.stringify(s.name)} cannot be a directory name, no HLS for it`);
-      } else {
-        try {
-          this.hlsCleanup?.cancel(s.name);
-          const muxer = new HlsMuxer({
-            streamName: s.name,
-            outPath: cfg.hls.out_path,
-            fragmentDurationMs: cfg.hls.fragment_duration_ms,
-            fragmentNum: cfg.hls.fragment_num,
-            deleteThreshold: cfg.hls.delete_threshold,
-            cleanupMode: cfg.hls.cleanup_mode as 0 | 1 | 2,
-            store: this.hlsStore,
-            log,
-          });
-          muxer.start();
-          per.hls = new HlsOutput(muxer, log);
-          s.branch(this.tsDef).add(per.hls, true);
-        } catch (e) {
-          log.error(`hls: cannot start for ${s.name}: ${errorDetail(e)}`);
-        }
+      // Names were checked at admission; the muxer's paths go through fileInside all the same.
+      try {
+        this.hlsCleanup?.cancel(s.name);
+        const muxer = new HlsMuxer({
+          streamName: s.name,
+          outPath: cfg.hls.out_path,
+          fragmentDurationMs: cfg.hls.fragment_duration_ms,
+          fragmentNum: cfg.hls.fragment_num,
+          deleteThreshold: cfg.hls.delete_threshold,
+          cleanupMode: cfg.hls.cleanup_mode as 0 | 1 | 2,
+          store: this.hlsStore,
+          log,
+        });
+        muxer.start();
+        per.hls = new HlsOutput(muxer, log);
+        s.branch(this.tsDef).add(per.hls, true);
+      } catch (e) {
+        log.error(`hls: cannot start for ${s.name}: ${errorDetail(e)}`);
       }
     }
     const now = Math.floor(Date.now() / 1000);

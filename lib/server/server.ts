@@ -108,7 +108,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
     const rtmpConn = (conn: Parameters<Parameters<typeof listenTcp>[0]['onConn']>[0]) => new RtmpSession(ctx, conn);
     if (config.rtmp.enable) {
       const a = parseListenAddr(config.rtmp.addr);
-      const l = listenTcp({ host: a.host, port: a.port, onConn: rtmpConn });
+      const l = listenTcp({ host: a.host, port: a.port, log, onConn: rtmpConn });
       tcpListeners.push(l);
       ports.rtmp = l.port;
       log.info(`rtmp listening on ${a.host}:${l.port}`);
@@ -118,7 +118,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
       if (files) {
         try {
           const a = parseListenAddr(config.rtmp.rtmps_addr);
-          const l = listenTcp({ host: a.host, port: a.port, tls: files, onConn: rtmpConn });
+          const l = listenTcp({ host: a.host, port: a.port, log, tls: files, onConn: rtmpConn });
           tcpListeners.push(l);
           ports.rtmps = l.port;
           log.info(`rtmps listening on ${a.host}:${l.port}`);
@@ -147,7 +147,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
     }
     for (const [addr, routes] of plain) {
       const a = parseListenAddr(addr);
-      const l = listenTcp({ host: a.host, port: a.port, onConn: (conn) => new HttpMediaConn(ctx, conn, routes) });
+      const l = listenTcp({ host: a.host, port: a.port, log, onConn: (conn) => new HttpMediaConn(ctx, conn, routes) });
       tcpListeners.push(l);
       ports.http ??= l.port;
       log.info(`http (${routes.patterns.map((p) => `${p.module}:${p.prefix}`).join(' ')}) listening on ${a.host}:${l.port}`);
@@ -157,7 +157,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
       if (!files) continue;
       try {
         const a = parseListenAddr(addr);
-        const l = listenTcp({ host: a.host, port: a.port, tls: files, onConn: (conn) => new HttpMediaConn(ctx, conn, e.routes) });
+        const l = listenTcp({ host: a.host, port: a.port, log, tls: files, onConn: (conn) => new HttpMediaConn(ctx, conn, e.routes) });
         tcpListeners.push(l);
         ports.https ??= l.port;
         log.info(`https listening on ${a.host}:${l.port}`);

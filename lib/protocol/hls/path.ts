@@ -57,14 +57,6 @@ export interface HlsRequestError {
 /** A request path longer than this is refused (browsers and players send far less). */
 export const MAX_HLS_REQUEST_PATH = 8 * 1024;
 
-/**
- * @deprecated Use checkStreamName (lib/core/stream-name.ts): true when it accepts `name`. Kept
- * only until the stream-name check at admission replaces the caller in media-outputs.ts.
- */
-export function isSafeHlsName(name: string): boolean {
-  return checkStreamName(name) === undefined;
-}
-
 /** hls.md §1: `<stream>-<unix_ms>-<id>.ts`. */
 export function hlsFragmentName(streamName: string, unixMs: number, id: number): string {
   return `${streamName}-${unixMs}-${id}.ts`;
