@@ -56,7 +56,7 @@ beforeAll(async () => {
   Object.assign(c.log, { level: 2, filename: logFile, is_to_stdout: true });
   const file = join(tmp, 'lalserver.conf.json');
   writeFileSync(file, JSON.stringify(c));
-  const p = spawnTracked([process.execPath, join(root, 'bin/lal.ts'), 'serve', '-c', file], { cwd: root });
+  const p = spawnTracked([process.execPath, join(root, 'bin/lal.ts'), 'serve', '-c', file], { cwd: root, lifetime: 'file' });
   const out = collect(p.stdout);
   const err = collect(p.stderr);
   const output = () => out.text() + err.text();

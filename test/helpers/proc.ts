@@ -66,7 +66,15 @@ async function stopAndWait(p: Subprocess): Promise<void> {
   }
 }
 
-export function spawnTracked(cmd: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; stdin?: 'ignore' | 'pipe' } = {}): Subprocess<'ignore' | 'pipe', 'pipe', 'pipe'> {
+/**
+ * Start a process tracked by PID. It is stopped when the current test (or beforeAll hook) ends;
+ * with `lifetime: 'file'` it lives until the file's `stopAll()` in afterAll instead (a server a
+ * beforeAll starts for every test of the file).
+ */
+export function spawnTracked(
+  cmd: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; stdin?: 'ignore' | 'pipe'; lifetime?: 'test' | 'file' } = {},
+): Subprocess<'ignore' | 'pipe', 'pipe', 'pipe'> {
   const p = Bun.spawn(cmd, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env } as Record<string, string>,
@@ -76,7 +84,8 @@ export function spawnTracked(cmd: string[], opts: { cwd?: string; env?: Record<s
   });
   live.add(p);
   p.exited.finally(() => live.delete(p));
-  onEnd(() => stopAndWait(p)); // outside a test: stopAll() stops what is still live
+  // outside a test, or for the file's lifetime: stopAll() stops what is still live
+  if (opts.lifetime !== 'file') onEnd(() => stopAndWait(p));
   return p as Subprocess<'ignore' | 'pipe', 'pipe', 'pipe'>;
 }
 
