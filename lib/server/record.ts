@@ -1,7 +1,8 @@
 /**
  * Recording (behaviour.md §9): one FLV and/or one MPEG-TS file per publish session, named
  * `<path>/<stream>-<unix_sec>.<ext>`, written synchronously as data arrives so a killed server
- * leaves a playable file. On a clean close the FLV's onMetaData `duration`/`filesize` are patched.
+ * leaves a playable file. On a clean close the FLV's onMetaData `duration`/`filesize` are patched
+ * (FlvFileWriter).
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, normalize } from 'node:path';
@@ -9,11 +10,11 @@ import type { ByteSink } from '../core/sink.ts';
 import type { Logger } from '../core/log.ts';
 import { errorText } from '../core/errors.ts';
 import { concat } from '../core/bytes.ts';
-import { FLV_HEADER, encodeFlvTag } from '../format/flv/index.ts';
-import { decodeAmf0All, encodeAmf0, Amf0EcmaArray, type Amf0Value } from '../format/amf0/index.ts';
+import { FlvFileWriter, FlvTagType, encodeFlvTag } from '../format/flv/index.ts';
 import type { TsFrame } from '../format/mpegts/types.ts';
+import { fileMetadata } from '../remux/flv.ts';
 import type { StreamHeaders } from './fanout.ts';
-import { flvFramer, headerTags, packetMs } from './framers.ts';
+import { flvFramer, headerTags } from './framers.ts';
 import { OutputSubscriber, type Framer } from './subscriber.ts';
 import { SessionStat } from './stat.ts';
 import type { TsConsumer } from './ts-pipeline.ts';
@@ -43,11 +44,6 @@ export class FileSink implements ByteSink {
     }
   }
 
-  /** Overwrite bytes at a file position (metadata fix-up). */
-  pwrite(buf: Uint8Array, position: number): void {
-    writeSync(this.fd, buf, 0, buf.length, position);
-  }
-
   close(): void {
     if (this.closed && this.fd < 0) return;
     this.closed = true;
@@ -68,103 +64,40 @@ function openRecordFile(dir: string, file: string): number {
   return openSync(file, 'w');
 }
 
-/** Read a named number out of an AMF0 onMetaData object (for tests and the fix-up). */
-function metadataObject(body: Uint8Array): Record<string, Amf0Value> | undefined {
-  try {
-    const v = decodeAmf0All(body);
-    const obj = v[1];
-    return obj && typeof obj === 'object' && !Array.isArray(obj) && !(obj instanceof Date) ? (obj as Record<string, Amf0Value>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Find the 8-byte big-endian double of `key` (AMF0 number after the UTF-8 key) in a body. */
-function findNumberField(body: Uint8Array, key: string): number {
-  const k = new TextEncoder().encode(key);
-  outer: for (let i = 2; i + k.length + 9 <= body.length; i++) {
-    if (body[i - 2] !== 0 || body[i - 1] !== k.length) continue;
-    for (let j = 0; j < k.length; j++) if (body[i + j] !== k[j]) continue outer;
-    if (body[i + k.length] === 0x00) return i + k.length + 1;
-  }
-  return -1;
-}
-
 /**
- * The FLV recorder: an OutputSubscriber whose sink is a file. Its metadata always carries
- * `duration` and `filesize` (placeholders 0) so the clean-close fix-up can patch them in place.
+ * The FLV recorder: an OutputSubscriber whose sink is an FlvFileWriter (unbuffered: every tag is
+ * on disk when written). Its onMetaData always carries `duration` and `filesize`
+ * (`fileMetadata`), which the writer patches in place when the recording closes.
  */
 export class FlvRecorder {
   readonly sub: OutputSubscriber;
-  private readonly sink: FileSink;
-  private metaOffset = -1;
-  private metaBody: Uint8Array | undefined;
-  private firstMs = -1;
-  private lastMs = 0;
 
-  private constructor(readonly file: string, fd: number, private readonly log: Logger) {
-    this.sink = new FileSink(fd, (m) => log.error(`record ${file}: write failed, recording stopped: ${m}`));
-    this.sink.write(FLV_HEADER);
-    const self = this;
+  private constructor(readonly file: string, private readonly writer: FlvFileWriter, log: Logger) {
     const framer: Framer = {
       key: 'flv-record',
-      headers(h: StreamHeaders, full: boolean) {
-        const tags = headerTags(h, full).map((t) => {
-          if (t.type !== 18) return encodeFlvTag(t.type, t.ts, t.body);
-          const body = self.withPlaceholders(t.body);
-          if (self.metaOffset < 0) {
-            self.metaOffset = self.sink.bytesWritten + 11;
-            self.metaBody = body;
-          }
-          return encodeFlvTag(t.type, t.ts, body);
-        });
-        return concat(tags);
-      },
-      packet(fp: FanoutPacket) {
-        const ms = packetMs(fp.pkt);
-        if (self.firstMs < 0) self.firstMs = ms;
-        self.lastMs = Math.max(self.lastMs, ms);
-        return flvFramer.packet(fp);
-      },
+      headers: (h: StreamHeaders, full: boolean) =>
+        concat(headerTags(h, full).map((t) => encodeFlvTag(t.type, t.ts, t.type === FlvTagType.Script ? fileMetadata({ metadata: t.body }) : t.body))),
+      packet: (fp: FanoutPacket) => flvFramer.packet(fp),
     };
-    this.sub = new OutputSubscriber(new SessionStat(`RECORD:${file}`, 'FLV', 'SUB', ''), this.sink, framer, { gopNum: 0, singleGopMaxFrameNum: 0 }, log);
+    this.sub = new OutputSubscriber(new SessionStat(`RECORD:${file}`, 'FLV', 'SUB', ''), writer, framer, { gopNum: 0, singleGopMaxFrameNum: 0 }, log);
     this.sub.hidden = true;
   }
 
   static open(dir: string, streamName: string, unixSec: number, log: Logger): FlvRecorder | undefined {
     const file = recordFileName(dir, streamName, unixSec, 'flv');
     try {
-      return new FlvRecorder(file, openRecordFile(dir, file), log);
+      mkdirSync(dir, { recursive: true });
+      const writer = FlvFileWriter.open(file, { tag: 'record', onError: (e) => log.error(`${e.message}; recording stopped`) });
+      return new FlvRecorder(file, writer, log);
     } catch (e) {
       log.error(`record: cannot open ${file}, FLV recording skipped: ${errorText(e)}`);
       return undefined;
     }
   }
 
-  private withPlaceholders(meta: Uint8Array): Uint8Array {
-    const obj = metadataObject(meta);
-    if (!obj) return meta;
-    if (typeof obj.duration === 'number' && typeof obj.filesize === 'number') return meta;
-    return encodeAmf0('onMetaData', new Amf0EcmaArray({ ...obj, duration: 0, filesize: 0 }));
-  }
-
   close(): void {
-    if (!this.sink.closed && this.metaBody && this.metaOffset >= 0) {
-      try {
-        const patch = (key: string, v: number) => {
-          const at = findNumberField(this.metaBody!, key);
-          if (at < 0) return;
-          const b = new Uint8Array(8);
-          new DataView(b.buffer).setFloat64(0, v);
-          this.sink.pwrite(b, this.metaOffset + at);
-        };
-        patch('duration', this.firstMs < 0 ? 0 : (this.lastMs - this.firstMs) / 1000);
-        patch('filesize', this.sink.bytesWritten);
-      } catch (e) {
-        this.log.warn(`record ${this.file}: metadata fix-up failed: ${errorText(e)}`);
-      }
-    }
     this.sub.close('publisher stopped');
+    this.writer.close(); // patches duration/filesize (a no-op when the subscriber closed it already)
   }
 }
 
