@@ -1,7 +1,8 @@
 /** Start an in-process server on free loopback ports; `await using` releases it. */
 import { parseConfig, type LalConfig } from '../../lib/server/config.ts';
 import { startServer, type RunningServer } from '../../lib/server/server.ts';
-import { createLogger } from '../../lib/core/log.ts';
+import { createConsola, type ConsolaInstance } from 'consola';
+import { consolaLevelFromLal } from '../../lib/core/log.ts';
 import type { OutputLimits } from '../../lib/server/context.ts';
 
 export type Patch = { [K in keyof LalConfig]?: Partial<LalConfig[K]> };
@@ -23,6 +24,12 @@ export function testConfig(patch: Patch = {}): LalConfig {
   };
   for (const [k, v] of Object.entries(patch)) base[k] = { ...(base[k] as object), ...(v as object) };
   return parseConfig(JSON.stringify(base)).config;
+}
+
+/** A consola root at a LAL `log.level` (printing to stdout/stderr), as `lal serve` makes one. */
+export function createLogger(opts: { lalLevel?: number; tag?: string } = {}): ConsolaInstance {
+  const c = createConsola({ level: consolaLevelFromLal(opts.lalLevel ?? 2) });
+  return opts.tag ? c.withTag(opts.tag) : c;
 }
 
 export async function startTestServer(patch: Patch = {}, logLevel = Number(process.env.LAL_TEST_LOG ?? 7), limits?: OutputLimits): Promise<RunningServer & AsyncDisposable> {
