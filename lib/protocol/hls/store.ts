@@ -61,18 +61,8 @@ function isMissing(e: unknown): boolean {
 // ---------------------------------------------------------------------------------------------
 // Disk
 
-/**
- * node:fs, synchronous (see the file comment). Every failure is a LalError with code `hls-io`.
- * Appends go to the kernel frame by frame, unless `writeBufferSize` asks for a write buffer
- * (file conversions, where a fragment only needs to be complete when it is closed).
- */
+/** node:fs, synchronous (see the file comment). Every failure is a LalError with code `hls-io`. */
 export class DiskStore implements SegmentStore {
-  private readonly writeBufferSize: number;
-
-  constructor(opts: { writeBufferSize?: number } = {}) {
-    this.writeBufferSize = opts.writeBufferSize ?? 0;
-  }
-
   mkdirp(dir: string): void {
     try {
       mkdirSync(dir, { recursive: true });
@@ -90,7 +80,7 @@ export class DiskStore implements SegmentStore {
   }
 
   openAppend(path: string): AppendHandle {
-    const f = new FileWriter(path, { bufferSize: this.writeBufferSize, tag: 'hls', code: 'hls-io' });
+    const f = new FileWriter(path, { tag: 'hls', code: 'hls-io' });
     return {
       write: (bytes: Uint8Array): void => f.write(bytes),
       close: (): void => f.close(),
@@ -351,7 +341,11 @@ export interface OutputDirStoreOptions {
   /** File names in `outDir` of the muxer's live and record playlists; undefined: not written. */
   livePlaylist?: string;
   recordPlaylist?: string;
-  /** Write buffer of each fragment (DiskStore `writeBufferSize`). */
+  /**
+   * Write buffer of each fragment, in bytes (default 0). With one, a fragment is complete only
+   * once closed (unlike DiskStore, whose open files can be read): for conversions, where nobody
+   * reads a fragment before the muxer closes it.
+   */
   writeBufferSize?: number;
 }
 
@@ -359,8 +353,9 @@ export interface OutputDirStoreOptions {
  * A disk SegmentStore that puts one muxer's stream directory into `outDir` (its fragments keep
  * their names, `<stream>-<unix_ms>-<id>.ts`), renames or drops its two playlists, and remembers
  * every file and directory it creates so a failed run can remove them (`cleanup`). For HLS
- * written to a path given on a command line (`lal remux … DIR/NAME.m3u8`). The first I/O error
- * is kept in `firstError` (the muxer counts I/O errors rather than throwing them on).
+ * written to a path given on a command line (`lal remux … DIR/NAME.m3u8`). Fragments may go
+ * through a write buffer (`writeBufferSize`). The first I/O error is kept in `firstError` (the
+ * muxer counts I/O errors rather than throwing them on).
  */
 export class OutputDirStore implements SegmentStore {
   readonly outDir: string;
@@ -373,7 +368,7 @@ export class OutputDirStore implements SegmentStore {
   constructor(private readonly opts: OutputDirStoreOptions) {
     this.outDir = opts.outDir;
     this.muxerDir = normalize(opts.muxerDir);
-    this.disk = new DiskStore({ writeBufferSize: opts.writeBufferSize });
+    this.disk = new DiskStore();
   }
 
   /** Real path of a muxer path; undefined for a playlist that is not written. */
@@ -421,7 +416,7 @@ export class OutputDirStore implements SegmentStore {
 
   openAppend(path: string): AppendHandle {
     const p = this.map(path)!;
-    const f = this.guard(() => this.disk.openAppend(p));
+    const f = this.guard(() => new FileWriter(p, { bufferSize: this.opts.writeBufferSize, tag: 'hls', code: 'hls-io' }));
     this.created.add(p);
     return {
       write: (b) => this.guard(() => f.write(b)),
