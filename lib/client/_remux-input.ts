@@ -24,7 +24,7 @@ import { openRtmpClient, type RtmpClientSession } from './rtmp-session.ts';
 export const READ_CHUNK_SIZE = 1024 * 1024;
 /** File input: let the event loop run (signals, timers) after this many bytes read. */
 const YIELD_EVERY_BYTES = 16 * 1024 * 1024;
-/** pullrtmp2hls: the RTMP play must start within 10 s (clients-and-demos.md §2.9). */
+/** pullrtmp2hls: the RTMP play must start within 10 s (docs/clients-and-demos.md §2.9). */
 export const RTMP_START_TIMEOUT_MS = 10_000;
 /** pullrtmp2hls: 10 s without data from the server ends the run. */
 export const RTMP_READ_TIMEOUT_MS = 10_000;

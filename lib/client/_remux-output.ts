@@ -146,8 +146,8 @@ export class FlvSink implements RemuxSink {
 }
 
 /**
- * MPEG-TS file: PAT/PMT once, then every frame's TS packets (media.md §4), packetised straight
- * into the file's write buffer (the remuxer's `output`), so the events carry nothing to copy.
+ * MPEG-TS file: PAT/PMT once, then every frame's TS packets (docs/media.md §4), packetised
+ * straight into the file's write buffer (the remuxer's `output`): the events carry nothing to copy.
  */
 export class TsSink implements RemuxSink {
   readonly segments: string[] = [];
@@ -191,11 +191,11 @@ export class TsSink implements RemuxSink {
 
 /**
  * HLS output `DIR/NAME.m3u8`: the muxer runs with `<out_path>/<stream>` = `DIR/NAME`, which an
- * OutputDirStore maps onto DIR, so fragments are `DIR/NAME-<unix_ms>-<id>.ts` (hls.md §1
+ * OutputDirStore maps onto DIR, so fragments are `DIR/NAME-<unix_ms>-<id>.ts` (docs/hls.md §1
  * naming). From a file (`vod`) the muxer's live and record playlists are not written, and at the
  * end `DIR/NAME.m3u8` becomes a VOD playlist of every fragment; from rtmp:// the live playlist
- * (window of `fragmentNum`, hls.md §3) is `DIR/NAME.m3u8` and the record playlist (hls.md §4)
- * `DIR/NAME-record.m3u8`, and the live playlist gets `#EXT-X-ENDLIST` at the end.
+ * (window of `fragmentNum`, docs/hls.md §3) is `DIR/NAME.m3u8` and the record playlist
+ * (docs/hls.md §4) `DIR/NAME-record.m3u8`, and the live playlist gets `#EXT-X-ENDLIST` at the end.
  */
 export class HlsSink implements RemuxSink {
   private readonly remuxer: AvToMpegts;

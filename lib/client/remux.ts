@@ -1,15 +1,15 @@
 /**
- * `lal remux` as a library (issue #3; clients-and-demos.md §2.9 pullrtmp2hls, §3): FLV ⇄ MPEG-TS
- * file conversion, an HLS VOD (segments + `EXT-X-PLAYLIST-TYPE:VOD` playlist, RFC 8216 §4.3.3.5)
- * from a file, and live HLS from an `rtmp://` input (LAL's pullrtmp2hls: cleanup mode 0,
- * delete_threshold 0, 10 s start and read timeouts). This file is the orchestration: it picks
+ * `lal remux` as a library (issue #3; docs/clients-and-demos.md §2.9 pullrtmp2hls, §3): FLV ⇄
+ * MPEG-TS file conversion, an HLS VOD (segments + `EXT-X-PLAYLIST-TYPE:VOD` playlist, RFC 8216
+ * §4.3.3.5) from a file, and live HLS from an `rtmp://` input (LAL's pullrtmp2hls: cleanup mode
+ * 0, delete_threshold 0, 10 s start and read timeouts). This file is the orchestration: it picks
  * the input (./_remux-input.ts) and the output (./_remux-output.ts) by extension or scheme,
  * counts frames, reports progress and builds the summary.
  *
- *   input  (by extension or scheme)            output (by extension)
- *   .flv   FlvReader → RtmpToAv                .flv    AvToFlvFile → FlvFileWriter (bodies as read)
- *   .ts    TsDemuxer → TsPesToAv → aligner     .ts     AvToMpegts (media.md §4)
- *   rtmp:// RTMP client session → RtmpToAv     .m3u8   AvToMpegts → HlsMuxer (hls.md §2)
+ *   input (by extension or scheme)          output (by extension)
+ *   .flv    FlvReader → RtmpToAv            .flv   AvToFlvFile → FlvFileWriter
+ *   .ts     TsDemuxer → TsPesToAv → aligner .ts    AvToMpegts (docs/media.md §4)
+ *   rtmp:// RTMP client session → RtmpToAv  .m3u8  AvToMpegts → HlsMuxer (docs/hls.md §2)
  *
  * On any failure (or an abort of a file conversion) everything this run created is removed, so
  * no partial output is left behind and an existing file is only ever replaced by a complete one.
@@ -17,11 +17,11 @@
  * then gets `#EXT-X-ENDLIST`.
  *
  * TS → FLV: all tracks are shifted together so the earliest packet is at 0; H.265 is written
- * as enhanced RTMP `hvc1` (protocols.md §2.6: SequenceStart, then CodedFramesX, or CodedFrames
- * when a frame has a composition time), which ffmpeg ≥ 6.1 reads, rather than LAL's legacy codec
- * id 12 that stock ffmpeg does not know. Timestamps become milliseconds through `ticksToFlvMs`,
- * as in the server. → TS: the shared remuxer zero-bases audio and video separately as LAL does
- * (media.md §4.4), so a start offset between the tracks is not kept.
+ * as enhanced RTMP `hvc1` (docs/protocols.md §2.6: SequenceStart, then CodedFramesX, or
+ * CodedFrames when a frame has a composition time), which ffmpeg ≥ 6.1 reads, rather than LAL's
+ * legacy codec id 12 that stock ffmpeg does not know. Timestamps become milliseconds through
+ * `ticksToFlvMs`, as in the server. → TS: the shared remuxer zero-bases audio and video
+ * separately as LAL does (docs/media.md §4.4), so a start offset between the tracks is not kept.
  */
 import { statSync } from 'node:fs';
 import { LalError, errorText } from '../core/errors.ts';
@@ -34,7 +34,7 @@ import { FlvSink, FrameCounter, HlsSink, TsSink, type RemuxSink } from './_remux
 export { READ_CHUNK_SIZE, RTMP_READ_TIMEOUT_MS, RTMP_START_TIMEOUT_MS } from './_remux-input.ts';
 export { WRITE_BUFFER_SIZE } from './_remux-output.ts';
 
-/** Default HLS fragment duration and live window (config.md §3.7 shipped values, pullrtmp2hls flags). */
+/** Default HLS fragment duration and live window (docs/config.md §3.7 values, pullrtmp2hls flags). */
 export const DEFAULT_FRAGMENT_MS = 3000;
 export const DEFAULT_FRAGMENT_NUM = 6;
 

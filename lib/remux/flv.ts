@@ -135,7 +135,7 @@ export function buildMetadata(tracks: TrackInfo): Uint8Array {
 
 // ---- FLV files --------------------------------------------------------------------------------
 
-/** Enhanced-RTMP FourCC of H.265 (protocols.md §2.6). */
+/** Enhanced-RTMP FourCC of H.265 (docs/protocols.md §2.6). */
 const FOURCC_HVC1 = Uint8Array.of(0x68, 0x76, 0x63, 0x31);
 /**
  * onMetaData `videocodecid` / `audiocodecid` of a file we build metadata for (FLV spec E.4.3.1 /

@@ -107,8 +107,8 @@ export function writeLivePlaylist(p: LivePlaylist): string {
 /**
  * A VOD media playlist of `fragments` (RFC 8216 §4.3.3.5 `EXT-X-PLAYLIST-TYPE:VOD`, §4.3.3.4
  * ENDLIST), as `lal remux` writes for a file: the live playlist's header and TARGETDURATION walk
- * (hls.md §3), media sequence 0, every fragment. The HLS muxer marks its first fragment
- * discontinuous (hls.md §3); in a VOD nothing precedes it, so that mark is not written.
+ * (docs/hls.md §3), media sequence 0, every fragment. The HLS muxer marks its first fragment
+ * discontinuous (docs/hls.md §3); in a VOD nothing precedes it, so that mark is not written.
  */
 export function writeVodPlaylist(fragments: readonly PlaylistFragment[], fragmentDurationMs: number): string {
   const t = targetDuration(

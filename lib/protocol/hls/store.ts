@@ -334,7 +334,7 @@ export class MemoryStore implements SegmentStore {
 // One stream's HLS in a directory of the caller's choosing
 
 export interface OutputDirStoreOptions {
-  /** The muxer's stream directory, `<out_path>/<stream>` (hls.md §1). */
+  /** The muxer's stream directory, `<out_path>/<stream>` (docs/hls.md §1). */
   muxerDir: string;
   /** Where its files go instead. */
   outDir: string;
@@ -351,7 +351,7 @@ export interface OutputDirStoreOptions {
 
 /**
  * A disk SegmentStore that puts one muxer's stream directory into `outDir` (its fragments keep
- * their names, `<stream>-<unix_ms>-<id>.ts`), renames or drops its two playlists, and remembers
+ * their names, `<stream>-<unix_ms>-<id>.ts`, docs/hls.md §1), renames or drops its two playlists, and remembers
  * every file and directory it creates so a failed run can remove them (`cleanup`). For HLS
  * written to a path given on a command line (`lal remux … DIR/NAME.m3u8`). Fragments may go
  * through a write buffer (`writeBufferSize`). The first I/O error is kept in `firstError` (the
