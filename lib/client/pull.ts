@@ -1,16 +1,17 @@
 /**
  * Pull a live stream into an FLV file (library form of `lal pull`): RTMP play or HTTP-FLV GET,
  * every tag written as it arrives (a killed process leaves a playable file), until the source
- * ends, `durationMs` passes or the signal fires.
+ * ends, `durationMs` passes or the signal fires. The file's onMetaData gets `duration` and
+ * `filesize` (`fileMetadata`), patched when the pull ends (FlvFileWriter).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
 import { LalError, errorText } from '../core/errors.ts';
 import { concat } from '../core/bytes.ts';
 import { connectTcp, type TcpConn } from '../net/tcp.ts';
 import { openRtmpClient } from './rtmp-session.ts';
-import { FLV_HEADER, FlvReader, encodeFlvTag, type FlvTag } from '../format/flv/index.ts';
+import { FlvFileWriter, FlvReader, FlvTagType, stripSetDataFrame, type FlvTag } from '../format/flv/index.ts';
+import { fileMetadata } from '../remux/flv.ts';
 
 export interface PullOptions {
   url: string;
@@ -32,24 +33,26 @@ export interface PullResult {
 
 export async function pullToFlv(opts: PullOptions): Promise<PullResult> {
   const log = opts.log ?? silentLogger;
-  const fd = opts.output ? openSync(opts.output, 'w') : -1;
-  const res: PullResult = { tags: 0, videoTags: 0, audioTags: 0, bytes: 0 };
-  const write = (b: Uint8Array) => {
-    if (fd >= 0) writeSync(fd, b);
-  };
-  write(FLV_HEADER);
-  const onTag = (t: FlvTag) => {
-    res.tags++;
-    if (t.type === 9) res.videoTags++;
-    if (t.type === 8) res.audioTags++;
-    write(encodeFlvTag(t.type, t.timestamp, t.body));
-    opts.onTag?.(t);
-  };
   let conn: TcpConn | undefined;
   let finish!: (e?: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
     finish = (e) => (e ? reject(e) : resolve());
   });
+  const file = opts.output ? FlvFileWriter.open(opts.output, { tag: 'pull', onError: (e) => finish(e) }) : undefined;
+  const res: PullResult = { tags: 0, videoTags: 0, audioTags: 0, bytes: 0 };
+  let sawMetadata = false;
+  const onTag = (t: FlvTag) => {
+    res.tags++;
+    if (t.type === FlvTagType.Video) res.videoTags++;
+    if (t.type === FlvTagType.Audio) res.audioTags++;
+    let body = t.body;
+    if (t.type === FlvTagType.Script && !sawMetadata) {
+      sawMetadata = true;
+      body = fileMetadata({ metadata: stripSetDataFrame(body) });
+    }
+    file?.writeTag(t.type, t.timestamp, body);
+    opts.onTag?.(t);
+  };
   let started = false;
   const isRtmp = /^rtmps?:\/\//i.test(opts.url);
   try {
@@ -111,6 +114,6 @@ export async function pullToFlv(opts: PullOptions): Promise<PullResult> {
     throw e instanceof LalError ? e : new LalError('pull', `pull: ${opts.url}: ${errorText(e)}`);
   } finally {
     conn?.sink.close();
-    if (fd >= 0) closeSync(fd);
+    file?.close();
   }
 }

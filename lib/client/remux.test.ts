@@ -1,5 +1,5 @@
 /**
- * lal remux as a library (issue #3): format detection, the VOD playlist, FLV → TS → FLV at the
+ * lal remux as a library (issue #3): format detection, FLV → TS → FLV at the
  * AvPacket level (same NAL units and raw audio frames, same parameter sets, same relative
  * timing), FLV → FLV pass-through, failures that leave nothing behind.
  */
@@ -16,7 +16,7 @@ import { decodeAmf0All } from '../format/amf0/index.ts';
 import { encodeFlvHeader, encodeFlvTag, FlvReader } from '../format/flv/index.ts';
 import { parseMediaPlaylist } from '../format/m3u8/playlist.ts';
 import { RtmpToAv } from '../remux/rtmp.ts';
-import { remux, remuxInputKind, remuxOutputKind, writeVodPlaylist } from './remux.ts';
+import { remux, remuxInputKind, remuxOutputKind } from './remux.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lal-remux-unit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,28 +73,6 @@ describe('format detection', () => {
   ])('output %s → %s', (output, kind) => expect(remuxOutputKind(output)).toBe(kind as 'flv'));
   test.each([['out.mkv'], ['out'], ['out.m3u'], ['.m3u8'], ['d.ts/out']])('output %s is refused', (output) => {
     expect(() => remuxOutputKind(output)).toThrow(/^remux: unknown output format/);
-  });
-});
-
-describe('writeVodPlaylist', () => {
-  test('RFC 8216 VOD playlist: type, target duration, every fragment, ENDLIST', () => {
-    const text = writeVodPlaylist(
-      [
-        { name: 'v-1-0.ts', duration: 3.0, discontinuity: true },
-        { name: 'v-1-1.ts', duration: 3.52, discontinuity: false },
-        { name: 'v-1-2.ts', duration: 2.96, discontinuity: true },
-      ],
-      3000,
-    );
-    expect(text.split('\n').slice(0, 5)).toEqual(['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-TARGETDURATION:4', '#EXT-X-MEDIA-SEQUENCE:0']);
-    const pl = parseMediaPlaylist(text);
-    expect(pl.endList).toBe(true);
-    expect(pl.segments.map((s) => [s.uri, s.duration, s.discontinuity])).toEqual([
-      ['v-1-0.ts', 3, false], // nothing precedes the first fragment of a VOD
-      ['v-1-1.ts', 3.52, false],
-      ['v-1-2.ts', 2.96, true],
-    ]);
-    for (const s of pl.segments) expect(Math.round(s.duration)).toBeLessThanOrEqual(pl.targetDuration!);
   });
 });
 

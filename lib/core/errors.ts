@@ -18,7 +18,7 @@ export type LalErrorCode =
   // configuration and usage
   | 'config' | 'usage' | 'hls-config' | 'rtp-options' | 'rtp-codec' | 'no-port' | 'udp-ports'
   // encoders and I/O
-  | 'rtmp-encode' | 'amf0-encode' | 'unsafe-path' | 'bad-name' | 'hls-io' | 'hls-path' | 'hls-state' | 'transport' | 'http'
+  | 'rtmp-encode' | 'amf0-encode' | 'unsafe-path' | 'bad-name' | 'io' | 'flv-io' | 'hls-io' | 'hls-path' | 'hls-state' | 'transport' | 'http'
   // clients (push, pull, remux)
   | 'pub' | 'pull' | 'rtsp' | 'rtsp-client' | 'remux' | 'remux-input' | 'remux-io' | 'remux-empty' | 'remux-usage' | 'remux-unsupported';
 

@@ -1,8 +1,11 @@
 /**
  * Logging: one consola root, sessions use `withTag(id)` (design.md §1.7 rule 9).
- * lib code receives a Logger; it never reaches for a global.
+ * lib code receives a Logger; it never reaches for a global. The root with its reporters is
+ * made by the command (`lal serve`) or the test harness; lib only needs consola's core, which
+ * loads in a fraction of the time of consola with its terminal reporters (~13 ms a CLI run).
  */
-import { createConsola, type ConsolaInstance } from 'consola';
+import type { ConsolaInstance } from 'consola';
+import { createConsola } from 'consola/core';
 
 export type Logger = Pick<ConsolaInstance, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'withTag'>;
 
@@ -22,8 +25,3 @@ export function consolaLevelFromLal(level: number): number {
 
 /** A logger that prints nothing (tests, library use without logging). */
 export const silentLogger: Logger = createConsola({ level: -999 });
-
-export function createLogger(opts: { lalLevel?: number; tag?: string } = {}): ConsolaInstance {
-  const c = createConsola({ level: consolaLevelFromLal(opts.lalLevel ?? 2) });
-  return opts.tag ? c.withTag(opts.tag) : c;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { MAX_FORWARD_JUMP_TICKS, RTMP_WRAP_TICKS, TimestampNormalizer } from './timestamp.ts';
+import { MAX_FORWARD_JUMP_TICKS, RTMP_WRAP_TICKS, TimestampNormalizer, ticksToFlvMs } from './timestamp.ts';
 
 const run = (n: TimestampNormalizer, kind: string, ds: number[], cts = 0) => ds.map((d) => n.normalize(kind, d, d + cts));
 
@@ -32,5 +32,23 @@ describe('TimestampNormalizer', () => {
     expect(run(n, 'video', [9000, 8000, 12600]).map((x) => x.dts)).toEqual([9000, 9000, 12600]);
     expect(n.corrections.nonMonotonic).toBe(1);
     expect(run(n, 'audio', [0, 100]).map((x) => x.dts)).toEqual([0, 100]);
+  });
+});
+
+describe('ticksToFlvMs', () => {
+  test('floor of ticks / 90: exact for RTMP input, truncating (as LAL) otherwise', () => {
+    expect(ticksToFlvMs(3000 * 90)).toBe(3000);
+    expect(ticksToFlvMs(3000 * 90 + 89)).toBe(3000);
+    expect(ticksToFlvMs(3003 * 2)).toBe(66); // 66.73 ms: rounding would say 67
+    expect(ticksToFlvMs(0)).toBe(0);
+    expect(ticksToFlvMs(2 ** 32 * 90 - 1)).toBe(2 ** 32 - 1);
+  });
+
+  test('negative ticks floor towards −∞: the same step on both sides of 0', () => {
+    expect(ticksToFlvMs(-1)).toBe(-1);
+    expect(ticksToFlvMs(-90)).toBe(-1);
+    expect(ticksToFlvMs(-91)).toBe(-2);
+    const steps = [-3003 * 3, -3003 * 2, -3003, 0, 3003, 3003 * 2].map(ticksToFlvMs);
+    expect(steps).toEqual([-101, -67, -34, 0, 33, 66]);
   });
 });

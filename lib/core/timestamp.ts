@@ -7,7 +7,30 @@
  * unchanged (media.md §2.1, KEEP).
  *
  * Units: 90 kHz ticks (AvPacket dts/pts).
+ *
+ * Also the one conversion from those ticks to RTMP/FLV milliseconds (`ticksToFlvMs`), used by
+ * every RTMP/FLV output: the server's framers, the FLV recorder, `lal remux` and `lal pull`.
  */
+import { MS_TO_TICKS } from './packet.ts';
+
+/**
+ * 90 kHz ticks → RTMP/FLV timestamp in milliseconds: `floor(ticks / 90)`.
+ *
+ * Floor, not round, because that is what LAL does wherever it turns a finer clock into RTMP
+ * milliseconds: RTP timestamp ÷ (clock/1000) and PS PES PTS ÷ 90 are Go integer divisions
+ * (docs/media.md §6.1, §8), so the same RTSP or TS source gets the same millisecond timestamps
+ * as from LAL. RTMP/FLV input (ticks = ms × 90) is exact either way, so RTMP → RTMP/FLV output
+ * stays byte-exact.
+ *
+ * Negative ticks (a track that starts before the stream's base) floor towards −∞ as well, so
+ * the step between two packets is the same on both sides of 0 (truncation would map −89…89 to
+ * 0). The result is then a signed millisecond count; FLV tag and RTMP chunk encoders write its
+ * low 32 bits, which is the FLV SI32 timestamp (Timestamp + TimestampExtended, FLV spec E.4.1)
+ * and RTMP's modulo-2^32 clock. Callers that must not go below 0 clamp first.
+ */
+export function ticksToFlvMs(ticks: number): number {
+  return Math.floor(ticks / MS_TO_TICKS);
+}
 
 /** RTMP timestamps are 32-bit milliseconds: they wrap at 2^32 ms = 2^32 × 90 ticks. */
 export const RTMP_WRAP_TICKS = 2 ** 32 * 90;

@@ -7,7 +7,7 @@
  * used to hold its socket forever); later phases are the session's business.
  */
 import type { Socket, TCPSocketListener } from 'bun';
-import { createLogger, type Logger } from '../core/log.ts';
+import type { Logger } from '../core/log.ts';
 import { errorText } from '../core/errors.ts';
 import { TcpSink } from './sink.ts';
 
@@ -162,9 +162,9 @@ export interface ListenTcpOptions {
   handshakeTimeoutMs?: number;
   /**
    * Where a failing session constructor or handler (logged at error, with the stack) and closed
-   * slow handshakes (debug, throttled) are reported. Default: a logger of its own on stdout.
+   * slow handshakes (debug, throttled) are reported.
    */
-  log?: Logger;
+  log: Logger;
   onConn: (conn: TcpConn) => ConnHandler;
 }
 
@@ -175,7 +175,7 @@ export interface ListenTcpOptions {
  */
 export function listenTcp(opts: ListenTcpOptions): TcpListener {
   let listener: TCPSocketListener<SockData>;
-  const log = opts.log ?? createLogger({ tag: 'tcp' });
+  const log = opts.log;
   const tls = opts.tls !== undefined;
   const handshakeMs = opts.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS;
   const throttle = new LogThrottle();

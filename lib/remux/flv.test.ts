@@ -3,8 +3,8 @@ import { LalError } from '../core/errors.ts';
 import type { AvPacket, VideoTrack } from '../core/packet.ts';
 import { encodeAvcConfigRecord } from '../codec/h264/index.ts';
 import { decodeHevcConfigRecord } from '../codec/h265/index.ts';
-import { decodeAmf0All } from '../format/amf0/index.ts';
-import { audioSeqHeaderBody, avPacketToFlvBody, buildMetadata, flvTagTypeOf, flvTimestampOf, videoSeqHeaderBody } from './flv.ts';
+import { Amf0EcmaArray, decodeAmf0All, encodeAmf0 } from '../format/amf0/index.ts';
+import { AvToFlvFile, audioSeqHeaderBody, avPacketToFlvBody, buildMetadata, enhancedHevcFrameBody, fileMetadata, fileVideoSeqHeaderBody, flvTagTypeOf, flvTimestampOf, videoSeqHeaderBody } from './flv.ts';
 import { RtmpToAv } from './rtmp.ts';
 import { fromHex, toHex } from '../core/testing.ts';
 
@@ -125,5 +125,57 @@ describe('avPacketToFlvBody builds media.md §1/§6.3 bodies that RtmpToAv reads
   test('codecs without an FLV mapping and no flvBody are refused', () => {
     expect(() => avPacketToFlvBody({ kind: 'video', codec: 'other', dts: 0, pts: 0, key: true, units: [] })).toThrow(LalError);
     expect(() => avPacketToFlvBody({ kind: 'audio', codec: 'mp3', dts: 0, pts: 0, key: true, units: [fromHex('fffb')] })).toThrow(LalError);
+  });
+});
+
+describe('fileMetadata: the onMetaData of an FLV file, with duration/filesize to patch', () => {
+  const aac = { codec: 'aac' as const, sampleRate: 44100, channels: 2, asc: fromHex('1210') };
+  test('built from the tracks when the stream has none (H.265 as enhanced hvc1)', () => {
+    const [name, obj] = decodeAmf0All(fileMetadata({ video: h265Track, audio: aac }));
+    expect(name).toBe('onMetaData');
+    expect(obj).toEqual({ duration: 0, width: 320, height: 240, videocodecid: 0x68766331, audiocodecid: 10, audiosamplerate: 44100, stereo: true, encoder: 'lal 0.1.0', filesize: 0 });
+    expect(Object.keys(decodeAmf0All(fileMetadata({ video: h264Track }))[1] as object)).toEqual(['duration', 'width', 'height', 'videocodecid', 'encoder', 'filesize']);
+  });
+
+  test("the stream's own metadata: placeholders added when missing, unchanged when present or not AMF0", () => {
+    const lalMeta = buildMetadata({ video: h264Track, audio: aac });
+    const [, obj] = decodeAmf0All(fileMetadata({ metadata: lalMeta, video: h264Track }));
+    expect(obj).toEqual({ audiocodecid: 10, videocodecid: 7, version: 'lal0.1.0', lal: '0.1.0', duration: 0, filesize: 0 });
+    const full = encodeAmf0('onMetaData', new Amf0EcmaArray({ duration: 4, filesize: 1000, width: 1 }));
+    expect(fileMetadata({ metadata: full })).toBe(full);
+    const junk = fromHex('0200036162630a');
+    expect(fileMetadata({ metadata: junk })).toBe(junk);
+  });
+});
+
+describe('AvToFlvFile', () => {
+  test('metadata first (built when the input has none), sequence headers on change, frames at floor(dts / 90)', () => {
+    const tags: [number, number, string][] = [];
+    const f = new AvToFlvFile({ tag: (type, ts, body) => tags.push([type, ts, toHex(body)]) });
+    const tracks = { video: h265Track };
+    f.tracks(tracks);
+    const p: AvPacket = { kind: 'video', codec: 'h265', dts: 6006, pts: 6006, key: true, units: [fromHex('2601af0c')] };
+    f.packet(p);
+    f.tracks({ video: { ...h265Track, sps: [HEVC_SPS] } }); // a new track object: a new sequence header
+    expect(tags.map((t) => [t[0], t[1]])).toEqual([[18, 0], [9, 0], [9, 66], [9, 66]]);
+    expect(tags[0][2]).toBe(toHex(fileMetadata(tracks)));
+    expect(tags[1][2]).toBe(toHex(fileVideoSeqHeaderBody(h265Track)!));
+    expect(tags[1][2].slice(0, 10)).toBe('9068766331'); // enhanced SequenceStart, hvc1
+    expect(tags[2][2]).toBe(toHex(enhancedHevcFrameBody(p)));
+    expect(tags[2][2].slice(0, 10)).toBe('9368766331'); // key, CodedFramesX (no composition time)
+    expect([f.builtMetadata, f.hasVideo, f.hasAudio]).toEqual([true, true, false]);
+  });
+
+  test("the input's metadata and FLV bodies are forwarded as they are", () => {
+    const tags: [number, number, Uint8Array][] = [];
+    const f = new AvToFlvFile({ tag: (type, ts, body) => tags.push([type, ts, body]) });
+    const metadata = buildMetadata({ audio: { codec: 'aac', sampleRate: 44100, channels: 2 } });
+    const flvBody = fromHex('af0121');
+    f.tracks({ metadata, audio: { codec: 'aac', sampleRate: 44100, channels: 2, asc: fromHex('1210') } });
+    f.packet({ kind: 'audio', codec: 'aac', dts: 90 * 23, pts: 90 * 23, key: true, units: [fromHex('21')], flvBody });
+    expect(tags.map((t) => [t[0], t[1]])).toEqual([[18, 0], [8, 0], [8, 23]]);
+    expect(tags[0][2]).toBe(metadata);
+    expect(tags[2][2]).toBe(flvBody);
+    expect(f.builtMetadata).toBe(false);
   });
 });

@@ -2,3 +2,4 @@
 export * from './rtmp.ts';
 export * from './flv.ts';
 export * from './mpegts.ts';
+export * from './align.ts';

@@ -4,6 +4,7 @@
  */
 import type { AvPacket } from '../core/packet.ts';
 import { concat } from '../core/bytes.ts';
+import { ticksToFlvMs } from '../core/timestamp.ts';
 import { encodeRtmpMessage } from '../protocol/rtmp/chunk-writer.ts';
 import { RtmpCsid, RtmpMsgType, OUT_CHUNK_SIZE } from '../protocol/rtmp/constants.ts';
 import { encodeFlvTag } from '../format/flv/tag.ts';
@@ -12,9 +13,9 @@ import { avPacketToFlvBody, audioSeqHeaderBody, videoSeqHeaderBody } from '../re
 import type { FanoutPacket, StreamHeaders } from './fanout.ts';
 import type { Framer } from './output.ts';
 
-/** RTMP/FLV timestamp in ms of a packet (exact for RTMP input: dts = ms × 90). */
+/** RTMP/FLV timestamp in ms of a packet: `ticksToFlvMs` (exact for RTMP input: dts = ms × 90). */
 export function packetMs(pkt: AvPacket): number {
-  return Math.round(pkt.dts / 90);
+  return ticksToFlvMs(pkt.dts);
 }
 
 export interface Tag {

@@ -4,7 +4,8 @@
  */
 import { parseConfig, type LalConfig } from '../../lib/server/config.ts';
 import { startServer, type RunningServer } from '../../lib/server/server.ts';
-import { createLogger } from '../../lib/core/log.ts';
+import { createConsola, type ConsolaInstance } from 'consola';
+import { consolaLevelFromLal } from '../../lib/core/log.ts';
 import type { OutputLimits } from '../../lib/server/context.ts';
 import { atTestEnd } from './proc.ts';
 
@@ -27,6 +28,12 @@ export function testConfig(patch: Patch = {}): LalConfig {
   };
   for (const [k, v] of Object.entries(patch)) base[k] = { ...(base[k] as object), ...(v as object) };
   return parseConfig(JSON.stringify(base)).config;
+}
+
+/** A consola root at a LAL `log.level` (printing to stdout/stderr), as `lal serve` makes one. */
+export function createLogger(opts: { lalLevel?: number; tag?: string } = {}): ConsolaInstance {
+  const c = createConsola({ level: consolaLevelFromLal(opts.lalLevel ?? 2) });
+  return opts.tag ? c.withTag(opts.tag) : c;
 }
 
 export async function startTestServer(patch: Patch = {}, logLevel = Number(process.env.LAL_TEST_LOG ?? 7), limits?: OutputLimits): Promise<RunningServer & AsyncDisposable> {

@@ -1,13 +1,27 @@
 /**
- * FLV files on disk: read a whole file into tags, and an incremental writer (header first, then
- * each tag as it comes) so a killed process still leaves a playable file. FLV layout per Adobe
- * FLV spec v10.1 annex E; onMetaData `duration`/`filesize` patching as ffmpeg's flvenc does.
+ * FLV files on disk (Adobe FLV spec v10.1 annex E): read a whole file into tags, and THE FLV
+ * file writer, used by the FLV recorder, `lal pull` and `lal remux`.
+ *
+ * FlvFileWriter is synchronous and fd-based (lib/core/file-writer.ts): the header goes out at
+ * open, then each tag as it comes. Unbuffered (the default) every tag is in the file when the
+ * call returns, so a killed process leaves a playable file (recordings, pulls); a conversion
+ * asks for a write buffer instead. It keeps the position of the first onMetaData's `duration`
+ * and `filesize` numbers and patches them in place on close (as ffmpeg's flvenc does), with the
+ * final file size and the media span of the audio/video tags written (or a duration given).
+ *
+ * Errors: a write error is reported, never thrown. The first one is kept in `failure` and passed
+ * to `onError`; from then on every write returns false and is dropped, `closed` is true, and
+ * `close()` closes the descriptor without patching (an atomic file is then removed, a plain one
+ * keeps the tags written before the failure). Only `open` throws (a file that cannot be created),
+ * and `writeTag` for a body the format cannot frame (≥ 16 MiB, a caller's bug).
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { LalError, ParseError } from '../../core/errors.ts';
-import { encodeFlvHeader, type FlvHeader } from './header.ts';
+import { readFileSync } from 'node:fs';
+import { LalError, ParseError, errorText } from '../../core/errors.ts';
+import { FileWriter } from '../../core/file-writer.ts';
+import type { ByteSink } from '../../core/sink.ts';
+import { encodeFlvHeader, FlvHeaderFlag, type FlvHeader } from './header.ts';
 import { FlvReader } from './reader.ts';
-import { encodeFlvTag, FLV_TAG_HEADER_SIZE, FlvTagType, type FlvTag } from './tag.ts';
+import { encodeFlvTagInto, flvTagSize, FLV_PREV_TAG_SIZE_SIZE, FLV_TAG_HEADER_SIZE, FlvTagType, isFlvSequenceHeader, MAX_FLV_TAG_SIZE, type FlvTag } from './tag.ts';
 
 export interface FlvFile {
   header: FlvHeader;
@@ -16,126 +30,247 @@ export interface FlvFile {
   trailingBytes: number;
 }
 
-/** Read and parse a whole FLV file. A truncated last tag is reported, not thrown. */
+/**
+ * Read and parse a whole FLV file. A truncated last tag is reported, not thrown. (Read
+ * synchronously: node:fs/promises alone costs a CLI run ~2 ms to load.)
+ */
 export async function readFlvFile(path: string): Promise<FlvFile> {
-  const buf = new Uint8Array(await readFile(path));
+  const buf = new Uint8Array(readFileSync(path));
   const reader = new FlvReader();
   const tags = reader.feed(buf);
   if (!reader.header) throw new ParseError(`flv: ${path} is shorter than the FLV header (${buf.length} bytes)`, 'truncated');
   return { header: reader.header, tags, trailingBytes: reader.pendingBytes };
 }
 
-/** Where an onMetaData number property's 8-byte double sits: AMF0 key (u16 len + name) then marker 00. */
-function findAmf0NumberProperty(body: Uint8Array, name: string): number {
-  const key = new Uint8Array(name.length + 3);
-  key[1] = name.length;
-  for (let i = 0; i < name.length; i++) key[2 + i] = name.charCodeAt(i);
-  key[name.length + 2] = 0x00; // AMF0 number marker
-  outer: for (let i = 0; i + key.length + 8 <= body.length; i++) {
-    for (let j = 0; j < key.length; j++) if (body[i + j] !== key[j]) continue outer;
-    return i + key.length;
+/**
+ * Offset in `body` of the 8-byte double of the AMF0 number property `name` (its u16 key length,
+ * the key, then the number marker 00), or -1.
+ */
+export function findAmf0NumberProperty(body: Uint8Array, name: string): number {
+  const n = name.length;
+  outer: for (let i = 0; i + n + 11 <= body.length; i++) {
+    if (body[i] !== 0 || body[i + 1] !== n || body[i + n + 2] !== 0x00) continue;
+    for (let j = 0; j < n; j++) if (body[i + 2 + j] !== name.charCodeAt(j)) continue outer;
+    return i + n + 3;
   }
   return -1;
 }
 
+export interface FlvFileWriterOptions {
+  /** FLV header flags (default both); `setHeaderFlags` can correct them before close. */
+  audio?: boolean;
+  video?: boolean;
+  /** Write buffer in bytes; 0 (default): every tag is in the file when the write returns. */
+  bufferSize?: number;
+  /** Write a temporary file beside `path`, renamed over it by a successful close. */
+  atomic?: boolean;
+  /** Prefix of error messages; default `flv`. */
+  tag?: string;
+  /** Called once, with the first write error. */
+  onError?: (e: LalError) => void;
+}
+
+export interface FlvFileCloseOptions {
+  /** onMetaData `duration` in seconds; default: the span of the audio/video tags written. */
+  duration?: number;
+  /** Patch the first onMetaData's `duration`/`filesize` (default true). */
+  patchMetadata?: boolean;
+}
+
 /**
- * Writes an FLV file incrementally. `write` never blocks: bytes are queued and written in order
- * in the background; `close()` waits for them and reports the first write error, if any.
+ * Writes an FLV file (see the file comment). Also a ByteSink of whole encoded tags, so a
+ * fan-out subscriber can write the shared tag bytes straight into it.
  */
-export class FlvFileWriter {
-  private queue: Uint8Array[] = [];
-  private draining: Promise<void> | undefined;
-  private error: unknown;
-  private position = 0;
-  private queued = 0;
-  private closed = false;
-  /** File offsets of the first script tag's `duration` / `filesize` doubles (-1: absent). */
+export class FlvFileWriter implements ByteSink {
+  readonly pendingBytes = 0;
+  readonly lastProgressAt = performance.now();
+  private readonly buffered: boolean;
+  private readonly atomic: boolean;
+  private readonly onError: ((e: LalError) => void) | undefined;
+  private failed: LalError | undefined;
+  private done = false;
+  /** File offsets of the first onMetaData's `duration` / `filesize` doubles (-1: none). */
   private durationAt = -1;
   private filesizeAt = -1;
   private sawScript = false;
+  /** First and greatest timestamp (ms) of audio/video tags other than sequence headers. */
+  private firstMs: number | undefined;
+  private lastMs = 0;
 
-  private constructor(private readonly fh: FileHandle, readonly path: string) {}
+  private constructor(private readonly file: FileWriter, opts: FlvFileWriterOptions) {
+    this.buffered = (opts.bufferSize ?? 0) > 0;
+    this.atomic = opts.atomic ?? false;
+    this.onError = opts.onError;
+  }
 
-  /** Create (truncate) `path` and queue the FLV header (audio+video flags unless told otherwise). */
-  static async open(path: string, opts: { audio?: boolean; video?: boolean } = {}): Promise<FlvFileWriter> {
-    const fh = await open(path, 'w');
-    const w = new FlvFileWriter(fh, path);
-    w.writeBytes(encodeFlvHeader({ audio: opts.audio ?? true, video: opts.video ?? true }));
+  /** Create (truncate) `path` and write the FLV header. Throws a LalError when it cannot be created. */
+  static open(path: string, opts: FlvFileWriterOptions = {}): FlvFileWriter {
+    const file = new FileWriter(path, { bufferSize: opts.bufferSize, atomic: opts.atomic, tag: opts.tag ?? 'flv', code: 'flv-io' });
+    const w = new FlvFileWriter(file, opts);
+    w.put(encodeFlvHeader({ audio: opts.audio ?? true, video: opts.video ?? true }));
     return w;
   }
 
-  /** Bytes accepted so far (header included), written or still queued. */
-  get bytesQueued(): number {
-    return this.queued;
+  get path(): string {
+    return this.file.path;
   }
 
-  /** Bytes queued but not yet handed to the file. */
-  get pendingBytes(): number {
-    return this.queued - this.position;
+  /** Bytes written (header included). */
+  get size(): number {
+    return this.file.size;
   }
 
-  /** Queue one tag. */
-  write(tag: FlvTag): void {
-    this.writeBytes(encodeFlvTag(tag.type, tag.timestamp, tag.body));
+  /** ByteSink: bytes written. */
+  get bytesWritten(): number {
+    return this.file.size;
   }
 
-  /** Queue already-encoded bytes (a whole tag from `encodeFlvTag`, e.g. the shared fan-out bytes). */
-  writeBytes(buf: Uint8Array): void {
-    if (this.closed) throw new LalError('closed', `flv: write to closed file ${this.path}`);
-    if (!this.sawScript && buf.length > FLV_TAG_HEADER_SIZE && (buf[0] & 0x1f) === FlvTagType.Script) {
+  /** The first write error, if any. */
+  get failure(): LalError | undefined {
+    return this.failed;
+  }
+
+  /** Closed, or failed: nothing more is written. */
+  get closed(): boolean {
+    return this.done || this.failed !== undefined;
+  }
+
+  /** Media span (ms) of the audio/video tags written so far, sequence headers aside. */
+  get spanMs(): number {
+    return this.firstMs === undefined ? 0 : this.lastMs - this.firstMs;
+  }
+
+  private fail(e: unknown): false {
+    if (!this.failed) {
+      this.failed = e instanceof LalError ? e : new LalError('flv-io', `flv: cannot write ${this.file.path}: ${errorText(e)}`, { cause: e });
+      this.onError?.(this.failed);
+    }
+    return false;
+  }
+
+  private put(b: Uint8Array): boolean {
+    if (this.closed) return false;
+    try {
+      this.file.write(b);
+      return true;
+    } catch (e) {
+      return this.fail(e);
+    }
+  }
+
+  /** Note what a tag whose body starts at file offset `bodyAt` means for the close-time patch. */
+  private note(type: number, timestamp: number, body: Uint8Array, bodyAt: number): void {
+    if (type === FlvTagType.Script) {
+      if (this.sawScript) return;
       this.sawScript = true;
-      const d = findAmf0NumberProperty(buf, 'duration');
-      const f = findAmf0NumberProperty(buf, 'filesize');
-      if (d >= 0) this.durationAt = this.queued + d;
-      if (f >= 0) this.filesizeAt = this.queued + f;
+      const d = findAmf0NumberProperty(body, 'duration');
+      const f = findAmf0NumberProperty(body, 'filesize');
+      if (d >= 0) this.durationAt = bodyAt + d;
+      if (f >= 0) this.filesizeAt = bodyAt + f;
+    } else if ((type === FlvTagType.Audio || type === FlvTagType.Video) && !isFlvSequenceHeader(type, body)) {
+      if (this.firstMs === undefined) this.firstMs = this.lastMs = timestamp;
+      else if (timestamp > this.lastMs) this.lastMs = timestamp;
     }
-    this.queue.push(buf);
-    this.queued += buf.length;
-    this.draining ??= this.drain();
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      if (this.error !== undefined) continue; // drop: the file is already broken
-      try {
-        let n = 0;
-        for (const b of batch) n += b.length;
-        await this.fh.writev(batch, this.position);
-        this.position += n;
-      } catch (e) {
-        this.error = e;
+  /** Write one tag (encoded straight into the write buffer when buffered). False when not written. */
+  writeTag(type: number, timestamp: number, body: Uint8Array): boolean {
+    if (this.closed) return false;
+    if (body.length >= MAX_FLV_TAG_SIZE) {
+      throw new LalError('too-large', `flv: tag body of ${body.length} bytes does not fit the 24-bit DataSize`);
+    }
+    const at = this.file.size;
+    const n = flvTagSize(body.length);
+    try {
+      if (this.buffered) {
+        encodeFlvTagInto(type, timestamp, body, this.file.reserve(n), 0);
+      } else {
+        const out = new Uint8Array(n);
+        encodeFlvTagInto(type, timestamp, body, out, 0);
+        this.file.write(out);
       }
+    } catch (e) {
+      return this.fail(e);
     }
-    this.draining = undefined;
-  }
-
-  /** Wait until everything queued so far is in the file. */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
-    if (this.error !== undefined) throw this.error;
+    this.note(type, timestamp, body, at + FLV_TAG_HEADER_SIZE);
+    return true;
   }
 
   /**
-   * Flush, patch the first onMetaData's `duration` (seconds) and `filesize` (bytes) when given
-   * and present in it, and close the file.
+   * Write one or more whole encoded tags (`encodeFlvTag` output, e.g. the bytes shared by every
+   * HTTP-FLV player). False when not written (closed or failed).
    */
-  async close(opts: { duration?: number; filesize?: number } = {}): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      await this.flush();
-      const patch = async (at: number, v: number | undefined): Promise<void> => {
-        if (at < 0 || v === undefined) return;
-        const d = new Uint8Array(8);
-        new DataView(d.buffer).setFloat64(0, v);
-        await this.fh.write(d, 0, 8, at);
-      };
-      await patch(this.durationAt, opts.duration);
-      await patch(this.filesizeAt, opts.filesize);
-    } finally {
-      await this.fh.close();
+  write(tags: Uint8Array): boolean {
+    const at = this.file.size;
+    if (!this.put(tags)) return false;
+    for (let o = 0; o + FLV_TAG_HEADER_SIZE <= tags.length; ) {
+      const size = (tags[o + 1] << 16) | (tags[o + 2] << 8) | tags[o + 3];
+      const end = o + FLV_TAG_HEADER_SIZE + size;
+      if (end > tags.length) break;
+      // Timestamp (u24) with TimestampExtended as its high byte: FLV's SI32 (E.4.1).
+      const ts = (tags[o + 7] << 24) | (tags[o + 4] << 16) | (tags[o + 5] << 8) | tags[o + 6];
+      this.note(tags[o] & 0x1f, ts, tags.subarray(o + FLV_TAG_HEADER_SIZE, end), at + o + FLV_TAG_HEADER_SIZE);
+      o = end + FLV_PREV_TAG_SIZE_SIZE;
     }
+    return true;
+  }
+
+  /** Rewrite the header's audio/video flags (before close). */
+  setHeaderFlags(flags: { audio: boolean; video: boolean }): void {
+    if (this.closed) return;
+    try {
+      this.file.patch(4, Uint8Array.of((flags.audio ? FlvHeaderFlag.Audio : 0) | (flags.video ? FlvHeaderFlag.Video : 0)));
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** ByteSink close (a recorder's end): `finish()` with the defaults. */
+  close(_reason?: string): void {
+    this.finish();
+  }
+
+  /**
+   * Patch the first onMetaData's `duration` (s) and `filesize` (bytes) where it has them, flush
+   * and close (an atomic file is renamed over its path). True when the file is complete.
+   */
+  finish(opts: FlvFileCloseOptions = {}): boolean {
+    if (this.done) return !this.failed;
+    this.done = true;
+    if (this.failed) {
+      if (this.atomic) this.file.discard();
+      else {
+        try {
+          this.file.close();
+        } catch {
+          /* already reported */
+        }
+      }
+      return false;
+    }
+    try {
+      if (opts.patchMetadata !== false) {
+        const patch = (at: number, v: number): void => {
+          if (at < 0) return;
+          const d = new Uint8Array(8);
+          new DataView(d.buffer).setFloat64(0, v);
+          this.file.patch(at, d);
+        };
+        patch(this.durationAt, opts.duration ?? this.spanMs / 1000);
+        patch(this.filesizeAt, this.file.size);
+      }
+      this.file.close();
+      return true;
+    } catch (e) {
+      this.fail(e);
+      if (this.atomic) this.file.discard();
+      return false;
+    }
+  }
+
+  /** Close without patching and delete the file (the temporary file of an atomic writer). */
+  discard(): void {
+    this.done = true;
+    this.file.discard();
   }
 }

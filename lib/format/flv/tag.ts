@@ -73,3 +73,14 @@ export function encodeFlvTag(type: number, timestamp: number, body: Uint8Array):
   encodeFlvTagInto(type, timestamp, body, out, 0);
   return out;
 }
+
+/**
+ * A sequence header (decoder configuration) rather than a frame: AVC/HEVC `AVCPacketType` 0,
+ * enhanced-RTMP `SequenceStart` (PacketType 0), AAC `AACPacketType` 0 (E.4.2.1, E.4.3.1).
+ */
+export function isFlvSequenceHeader(type: number, body: Uint8Array): boolean {
+  if (body.length < 2) return false;
+  if (type === FlvTagType.Video) return (body[0] & 0x80) !== 0 ? (body[0] & 0x0f) === 0 : body[1] === 0 && ((body[0] & 0x0f) === 7 || (body[0] & 0x0f) === 12);
+  if (type === FlvTagType.Audio) return body[0] >> 4 === 10 && body[1] === 0;
+  return false;
+}

@@ -9,6 +9,7 @@ import {
   targetDuration,
   updateRecordMax,
   writeLivePlaylist,
+  writeVodPlaylist,
   MAX_MEDIA_PLAYLIST_CHARS,
   type PlaylistFragment,
 } from './playlist.ts';
@@ -322,4 +323,26 @@ test('calcM3u8Duration (upstream TestCalcM3u8Duration)', () => {
 #EXT-X-ENDLIST
 `;
   expect(calcM3u8Duration(golden)).toBe(39.2);
+});
+
+describe('writeVodPlaylist', () => {
+  test('RFC 8216 VOD playlist: type, target duration, every fragment, ENDLIST', () => {
+    const text = writeVodPlaylist(
+      [
+        { name: 'v-1-0.ts', duration: 3.0, discontinuity: true },
+        { name: 'v-1-1.ts', duration: 3.52, discontinuity: false },
+        { name: 'v-1-2.ts', duration: 2.96, discontinuity: true },
+      ],
+      3000,
+    );
+    expect(text.split('\n').slice(0, 5)).toEqual(['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-TARGETDURATION:4', '#EXT-X-MEDIA-SEQUENCE:0']);
+    const pl = parseMediaPlaylist(text);
+    expect(pl.endList).toBe(true);
+    expect(pl.segments.map((s) => [s.uri, s.duration, s.discontinuity])).toEqual([
+      ['v-1-0.ts', 3, false], // nothing precedes the first fragment of a VOD
+      ['v-1-1.ts', 3.52, false],
+      ['v-1-2.ts', 2.96, true],
+    ]);
+    for (const s of pl.segments) expect(Math.round(s.duration)).toBeLessThanOrEqual(pl.targetDuration!);
+  });
 });

@@ -105,6 +105,22 @@ export function writeLivePlaylist(p: LivePlaylist): string {
 }
 
 /**
+ * A VOD media playlist of `fragments` (RFC 8216 §4.3.3.5 `EXT-X-PLAYLIST-TYPE:VOD`, §4.3.3.4
+ * ENDLIST), as `lal remux` writes for a file: the live playlist's header and TARGETDURATION walk
+ * (docs/hls.md §3), media sequence 0, every fragment. The HLS muxer marks its first fragment
+ * discontinuous (docs/hls.md §3); in a VOD nothing precedes it, so that mark is not written.
+ */
+export function writeVodPlaylist(fragments: readonly PlaylistFragment[], fragmentDurationMs: number): string {
+  const t = targetDuration(
+    fragments.map((f) => f.duration),
+    fragmentDurationMs,
+  );
+  let s = `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n${TARGET_DURATION_TAG}${t}\n#EXT-X-MEDIA-SEQUENCE:0\n\n`;
+  fragments.forEach((f, i) => (s += fragmentLines(i === 0 && f.discontinuity ? { ...f, discontinuity: false } : f)));
+  return s + ENDLIST_LINE;
+}
+
+/**
  * hls.md §4 running maximum of the record playlist: when a closed fragment has `d > r`,
  * `r = d + 0.5` (r starts at 0 for each muxer). Returns the new `r`.
  */

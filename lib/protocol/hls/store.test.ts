@@ -1,9 +1,10 @@
 import { test, expect, describe, afterAll } from 'bun:test';
-import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LalError } from '../../core/errors.ts';
-import { DiskStore, MemoryStore, type SegmentStore } from './store.ts';
+import { DiskStore, MemoryStore, OutputDirStore, type SegmentStore } from './store.ts';
+import { LIVE_PLAYLIST_NAME, RECORD_PLAYLIST_NAME } from './path.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -226,5 +227,46 @@ describe('MemoryStore bound (design.md §2.9, lal#126)', () => {
     store.removeDir('/o');
     expect(store.totalBytes).toBe(0);
     expect(store.listFiles()).toEqual([]);
+  });
+});
+
+describe('OutputDirStore: one stream\'s HLS in a chosen directory', () => {
+  test('the stream directory maps onto outDir, playlists renamed or dropped, cleanup removes what it created', () => {
+    const root = tempRoot();
+    const outDir = join(root, 'new1', 'new2');
+    const muxerDir = join(outDir, 'v');
+    const live = new OutputDirStore({ muxerDir, outDir, livePlaylist: 'v.m3u8', recordPlaylist: 'v-record.m3u8', writeBufferSize: 16 });
+    live.mkdirp(muxerDir);
+    expect(existsSync(outDir)).toBe(true);
+    expect(existsSync(muxerDir)).toBe(false);
+    const h = live.openAppend(join(muxerDir, 'v-1-0.ts'));
+    h.write(enc.encode('x'.repeat(40)));
+    h.close();
+    live.writeFile(join(muxerDir, `${LIVE_PLAYLIST_NAME}.bak`), enc.encode('#EXTM3U\n'));
+    live.rename(join(muxerDir, `${LIVE_PLAYLIST_NAME}.bak`), join(muxerDir, LIVE_PLAYLIST_NAME));
+    live.writeFile(join(muxerDir, RECORD_PLAYLIST_NAME), enc.encode('#EXTM3U\n'));
+    expect(readdirSync(outDir).sort()).toEqual(['v-1-0.ts', 'v-record.m3u8', 'v.m3u8']);
+    expect(dec.decode(live.readFile(join(muxerDir, 'v-1-0.ts')))).toBe('x'.repeat(40));
+    live.cleanup();
+    expect(existsSync(join(root, 'new1'))).toBe(false);
+    expect(existsSync(root)).toBe(true);
+
+    // VOD: no live or record playlist; an existing directory and someone else's file stay
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'keep.txt'), 'k');
+    const vod = new OutputDirStore({ muxerDir, outDir });
+    vod.mkdirp(muxerDir);
+    vod.writeFile(join(muxerDir, LIVE_PLAYLIST_NAME), enc.encode('#EXTM3U\n'));
+    expect(vod.readFile(join(muxerDir, LIVE_PLAYLIST_NAME))).toBeUndefined();
+    vod.writeFile(join(muxerDir, 'v-1-0.ts'), enc.encode('ts'));
+    vod.cleanup();
+    expect(readdirSync(outDir)).toEqual(['keep.txt']);
+  });
+
+  test('the first I/O error is kept', () => {
+    const root = tempRoot();
+    const store = new OutputDirStore({ muxerDir: join(root, 'd', 'v'), outDir: join(root, 'd') });
+    expect(() => store.openAppend(join(root, 'd', 'v', 'x.ts'))).toThrow(LalError);
+    expect(store.firstError).toMatch(/no such directory/);
   });
 });

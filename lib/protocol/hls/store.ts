@@ -15,11 +15,13 @@
  * Paths are plain strings as built by path.ts (`join(out_path, stream, file)`); both stores
  * normalise them, so `./a/b` and `a/b` are the same file.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, normalize } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, normalize, resolve } from 'node:path';
 import { LalError, errorText } from '../../core/errors.ts';
 import { concat } from '../../core/bytes.ts';
+import { FileWriter } from '../../core/file-writer.ts';
 import { silentLogger, type Logger } from '../../core/log.ts';
+import { LIVE_PLAYLIST_NAME, RECORD_PLAYLIST_NAME } from './path.ts';
 
 /** A file opened for writing by `openAppend`. */
 export interface AppendHandle {
@@ -78,32 +80,10 @@ export class DiskStore implements SegmentStore {
   }
 
   openAppend(path: string): AppendHandle {
-    let fd: number;
-    try {
-      fd = openSync(path, 'w');
-    } catch (e) {
-      throw ioError('open', path, e);
-    }
-    let open = true;
+    const f = new FileWriter(path, { tag: 'hls', code: 'hls-io' });
     return {
-      write(bytes: Uint8Array): void {
-        if (!open) throw new LalError('hls-io', `hls: write to closed file ${path}`);
-        try {
-          // writeSync may write less than asked (not for regular files in practice); loop anyway.
-          for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-        } catch (e) {
-          throw ioError('write', path, e);
-        }
-      },
-      close(): void {
-        if (!open) return;
-        open = false;
-        try {
-          closeSync(fd);
-        } catch (e) {
-          throw ioError('close', path, e);
-        }
-      },
+      write: (bytes: Uint8Array): void => f.write(bytes),
+      close: (): void => f.close(),
     };
   }
 
@@ -347,5 +327,145 @@ export class MemoryStore implements SegmentStore {
   exists(path: string): boolean {
     const p = this.norm(path);
     return this.files.has(p) || this.dirs.has(p);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One stream's HLS in a directory of the caller's choosing
+
+export interface OutputDirStoreOptions {
+  /** The muxer's stream directory, `<out_path>/<stream>` (docs/hls.md §1). */
+  muxerDir: string;
+  /** Where its files go instead. */
+  outDir: string;
+  /** File names in `outDir` of the muxer's live and record playlists; undefined: not written. */
+  livePlaylist?: string;
+  recordPlaylist?: string;
+  /**
+   * Write buffer of each fragment, in bytes (default 0). With one, a fragment is complete only
+   * once closed (unlike DiskStore, whose open files can be read): for conversions, where nobody
+   * reads a fragment before the muxer closes it.
+   */
+  writeBufferSize?: number;
+}
+
+/**
+ * A disk SegmentStore that puts one muxer's stream directory into `outDir` (its fragments keep
+ * their names, `<stream>-<unix_ms>-<id>.ts`, docs/hls.md §1), renames or drops its two playlists, and remembers
+ * every file and directory it creates so a failed run can remove them (`cleanup`). For HLS
+ * written to a path given on a command line (`lal remux … DIR/NAME.m3u8`). Fragments may go
+ * through a write buffer (`writeBufferSize`). The first I/O error is kept in `firstError` (the
+ * muxer counts I/O errors rather than throwing them on).
+ */
+export class OutputDirStore implements SegmentStore {
+  readonly outDir: string;
+  firstError: string | undefined;
+  private readonly created = new Set<string>();
+  private createdDir: string | undefined;
+  private readonly disk: DiskStore;
+  private readonly muxerDir: string;
+
+  constructor(private readonly opts: OutputDirStoreOptions) {
+    this.outDir = opts.outDir;
+    this.muxerDir = normalize(opts.muxerDir);
+    this.disk = new DiskStore();
+  }
+
+  /** Real path of a muxer path; undefined for a playlist that is not written. */
+  private map(p: string): string | undefined {
+    const n = normalize(p);
+    if (n === this.muxerDir) return this.outDir;
+    if (dirname(n) !== this.muxerDir) return p;
+    const name = basename(n);
+    const bak = name.endsWith('.bak') ? '.bak' : '';
+    const bare = bak ? name.slice(0, -4) : name;
+    if (bare === LIVE_PLAYLIST_NAME) return this.opts.livePlaylist && join(this.outDir, this.opts.livePlaylist + bak);
+    if (bare === RECORD_PLAYLIST_NAME) return this.opts.recordPlaylist && join(this.outDir, this.opts.recordPlaylist + bak);
+    return join(this.outDir, name);
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.firstError ??= errorText(e);
+      throw e;
+    }
+  }
+
+  mkdirp(dir: string): void {
+    const d = this.map(dir)!;
+    this.guard(() => {
+      // the topmost directory this creates, remembered for the cleanup
+      let top: string | undefined;
+      for (let x = resolve(d); !existsSync(x); x = dirname(x)) {
+        top = x;
+        if (dirname(x) === x) break;
+      }
+      this.disk.mkdirp(d);
+      this.createdDir ??= top;
+    });
+  }
+
+  writeFile(path: string, bytes: Uint8Array): void {
+    const p = this.map(path);
+    if (!p) return;
+    this.guard(() => this.disk.writeFile(p, bytes));
+    this.created.add(p);
+  }
+
+  openAppend(path: string): AppendHandle {
+    const p = this.map(path)!;
+    const f = this.guard(() => new FileWriter(p, { bufferSize: this.opts.writeBufferSize, tag: 'hls', code: 'hls-io' }));
+    this.created.add(p);
+    return {
+      write: (b) => this.guard(() => f.write(b)),
+      close: () => this.guard(() => f.close()),
+    };
+  }
+
+  readFile(path: string): Uint8Array | undefined {
+    const p = this.map(path);
+    return p ? this.guard(() => this.disk.readFile(p)) : undefined;
+  }
+
+  rename(from: string, to: string): void {
+    const f = this.map(from);
+    const t = this.map(to);
+    if (!f || !t) return;
+    this.guard(() => this.disk.rename(f, t));
+    this.created.delete(f);
+    this.created.add(t);
+  }
+
+  remove(path: string): void {
+    const p = this.map(path);
+    if (p) this.guard(() => this.disk.remove(p));
+  }
+
+  removeDir(dir: string): void {
+    const d = this.map(dir);
+    if (d) this.guard(() => this.disk.removeDir(d));
+  }
+
+  exists(path: string): boolean {
+    const p = this.map(path);
+    return p ? this.disk.exists(p) : false;
+  }
+
+  /** Remove every file this store created, then the directories it created (when empty). */
+  cleanup(): void {
+    for (const p of this.created) rmSync(p, { force: true });
+    this.created.clear();
+    if (!this.createdDir) return;
+    const top = this.createdDir;
+    for (let d = resolve(this.outDir); ; d = dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return; // not empty (someone else's files) or gone
+      }
+      if (d === top || dirname(d) === d) return;
+    }
   }
 }

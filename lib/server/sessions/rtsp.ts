@@ -625,7 +625,7 @@ export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerO
   try {
     if (cfg.enable) {
       const a = parseListenAddr(cfg.addr);
-      const l = listenTcp({ host: a.host, port: a.port, onConn: session(false) });
+      const l = listenTcp({ host: a.host, port: a.port, log, onConn: session(false) });
       listeners.push(l);
       ports.rtsp = l.port;
       log.info(`rtsp listening on ${a.host}:${l.port}`);
@@ -640,7 +640,7 @@ export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerO
     } else {
       try {
         const a = parseListenAddr(cfg.rtsps_addr);
-        const l = listenTcp({ host: a.host, port: a.port, tls: { certFile: cfg.rtsps_cert_file, keyFile: cfg.rtsps_key_file }, onConn: session(false) });
+        const l = listenTcp({ host: a.host, port: a.port, log, tls: { certFile: cfg.rtsps_cert_file, keyFile: cfg.rtsps_key_file }, onConn: session(false) });
         listeners.push(l);
         ports.rtsps = l.port;
         log.info(`rtsps listening on ${a.host}:${l.port}`);
@@ -652,7 +652,7 @@ export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerO
   if (cfg.ws_rtsp_enable) {
     try {
       const a = parseListenAddr(cfg.ws_rtsp_addr);
-      const l = listenTcp({ host: a.host, port: a.port, onConn: session(true) });
+      const l = listenTcp({ host: a.host, port: a.port, log, onConn: session(true) });
       listeners.push(l);
       ports.wsRtsp = l.port;
       log.info(`ws-rtsp listening on ${a.host}:${l.port}`);
