@@ -19,7 +19,7 @@ import { recordFileName } from '../lib/server/record.ts';
 import { hlsFilePath, hlsStreamDir } from '../lib/protocol/hls/path.ts';
 import { HlsMuxer } from '../lib/protocol/hls/muxer.ts';
 import { MemoryStore } from '../lib/protocol/hls/store.ts';
-import { FlvRecorder } from '../lib/server/record.ts';
+import { FlvRecorder, TsRecorder } from '../lib/server/record.ts';
 import { LalError } from '../lib/core/errors.ts';
 import { checkStreamName } from '../lib/core/stream-name.ts';
 import { silentLogger } from '../lib/core/log.ts';
@@ -317,7 +317,9 @@ describe('(e) names that would leave their folder never become file paths', () =
 
   test('opening a recorder or an HLS muxer for ../../out/X creates nothing outside its folder', () => {
     const escaped = resolve(out, '../../out');
-    expect(() => FlvRecorder.open(out, '../../out/X', 1700000000, silentLogger)).toThrow(LalError);
+    // a recorder refused its file name: logged, no recorder, nothing written anywhere
+    expect(FlvRecorder.open(out, '../../out/X', 1700000000, silentLogger)).toBeUndefined();
+    expect(TsRecorder.open(out, '../../out/X', 1700000000, silentLogger)).toBeUndefined();
     expect(existsSync(escaped)).toBe(false);
     const store = new MemoryStore({ log: silentLogger });
     expect(
