@@ -199,6 +199,9 @@ export class PipeSink extends MemorySink {
  */
 export const FUZZ_RUNS = fuzzRunsFromEnv();
 
+/** Per-test timeout of a fuzz test: generous, as the suite runs beside other work on 2 cores. */
+export const FUZZ_TIMEOUT = 60_000;
+
 function fuzzRunsFromEnv(): number {
   const v = Number(process.env.LAL_FUZZ_RUNS);
   return Number.isSafeInteger(v) && v > 0 ? v : 100_000;
@@ -419,11 +422,14 @@ export function latin1(b: Uint8Array): string {
   return s;
 }
 
-/** `data` cut into random pieces: whole, tiny (1–3 bytes), or up to its length (for feed() parsers). */
+/**
+ * `data` cut into random pieces for feed() parsers: whole, small (1–3 bytes, or up to 1% of a
+ * large input so a run stays cheap), or up to half its length.
+ */
 export function fuzzPieces(data: Uint8Array, rnd: () => number): Uint8Array[] {
   const r = rnd();
   if (r < 0.2 || data.length < 2) return [data];
-  if (r < 0.4) return randomPieces(data, rnd, 3);
+  if (r < 0.4) return randomPieces(data, rnd, Math.max(3, Math.ceil(data.length / 100)));
   return randomPieces(data, rnd, Math.max(1, Math.floor(data.length / 2)), true);
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { concat } from '../../core/bytes.ts';
-import { fromHex, fuzz, fuzzCheck } from '../../core/testing.ts';
+import { fromHex, fuzz, fuzzCheck, FUZZ_TIMEOUT } from '../../core/testing.ts';
 import { ADTS_44100_STEREO_FRAMES, ADTS_48000_MONO_STREAM } from '../_testing.ts';
 import { decodeAdtsHeader, encodeAdtsHeader, splitAdts } from './adts.ts';
 
@@ -32,7 +32,7 @@ describe('ADTS fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.1);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 
   test('splitAdts: 100,000 inputs, only ParseError, accepted frames cover the input exactly', () => {
     const r = fuzz('aac adts split', { seed: 0xad76, corpus: CORPUS, dictionary: DICT }, ({ input }) => {
@@ -47,5 +47,5 @@ describe('ADTS fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.05);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
-import { fromHex, fuzz, fuzzCheck } from '../../core/testing.ts';
+import { fromHex, fuzz, fuzzCheck, FUZZ_TIMEOUT } from '../../core/testing.ts';
 import { FIXTURE_ASC } from '../_testing.ts';
 import { decodeAsc, encodeAsc } from './asc.ts';
 
@@ -39,5 +39,5 @@ describe('decodeAsc fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.1);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 });

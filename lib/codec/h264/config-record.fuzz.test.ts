@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
-import { fromHex, fuzz, fuzzCheck } from '../../core/testing.ts';
+import { fromHex, fuzz, fuzzCheck, FUZZ_TIMEOUT } from '../../core/testing.ts';
 import { FFMPEG_AVCC_BASELINE, FFMPEG_AVCC_HIGH, H264_VECTORS } from '../_testing.ts';
 import { decodeAvcConfigRecord, encodeAvcConfigRecord } from './config-record.ts';
 
@@ -32,5 +32,5 @@ describe('decodeAvcConfigRecord fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.1);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { concat } from '../../core/bytes.ts';
-import { fromHex, fuzz, fuzzCheck } from '../../core/testing.ts';
+import { fromHex, fuzz, fuzzCheck, FUZZ_TIMEOUT } from '../../core/testing.ts';
 import { H264_VECTORS } from '../_testing.ts';
 import { splitAnnexB, splitAvcc } from './nalu.ts';
 
@@ -33,7 +33,7 @@ describe('NAL splitting fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.1);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 
   test('splitAnnexB: 100,000 inputs, only ParseError, units are views without start codes', () => {
     const corpus = [concat(UNITS.flatMap((u, i) => [fromHex(i % 2 ? '000001' : '00000001'), u])), concat([fromHex('ffee000001'), UNITS[3], fromHex('0000')])];
@@ -41,5 +41,5 @@ describe('NAL splitting fuzz', () => {
       for (const u of splitAnnexB(input)) fuzzCheck(u.length > 0 && inside(u, input) && u[u.length - 1] !== 0, 'unit is a non-empty view');
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.5);
-  });
+  }, FUZZ_TIMEOUT);
 });

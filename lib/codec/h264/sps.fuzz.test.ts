@@ -3,7 +3,7 @@
  * sets, only ParseError may escape, and every accepted SPS describes a sane picture.
  */
 import { describe, expect, test } from 'bun:test';
-import { fromBase64, fromHex, fuzz, fuzzCheck } from '../../core/testing.ts';
+import { fromBase64, fromHex, fuzz, fuzzCheck, FUZZ_TIMEOUT } from '../../core/testing.ts';
 import { addEmulationPrevention, FIXTURE_SPS_B64, H264_VECTORS } from '../_testing.ts';
 import { parseH264Sps } from './sps.ts';
 
@@ -23,5 +23,5 @@ describe('parseH264Sps fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.05);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
-import { fromHex, fuzz, fuzzCheck } from '../../core/testing.ts';
+import { fromHex, fuzz, fuzzCheck, FUZZ_TIMEOUT } from '../../core/testing.ts';
 import { H265_VECTORS } from '../_testing.ts';
 import { decodeHevcConfigRecord, encodeHevcConfigRecord } from './config-record.ts';
 
@@ -30,5 +30,5 @@ describe('decodeHevcConfigRecord fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.1);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 });

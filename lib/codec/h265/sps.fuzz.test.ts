@@ -3,7 +3,7 @@
  * sets, only ParseError may escape, and every accepted SPS describes a sane picture.
  */
 import { describe, expect, test } from 'bun:test';
-import { fromHex, fuzz, fuzzCheck } from '../../core/testing.ts';
+import { fromHex, fuzz, fuzzCheck, FUZZ_TIMEOUT } from '../../core/testing.ts';
 import { addEmulationPrevention, H265_VECTORS } from '../_testing.ts';
 import { parseH265Sps } from './sps.ts';
 
@@ -22,5 +22,5 @@ describe('parseH265Sps fuzz', () => {
     });
     expect(r.ok).toBeGreaterThan(r.runs * 0.05);
     expect(r.rejected).toBeGreaterThan(r.runs * 0.1);
-  });
+  }, FUZZ_TIMEOUT);
 });
