@@ -1,9 +1,9 @@
 /**
  * Seeded fuzz test of the RTSP client connection's input side (issue #9): 100,000 random and
- * mutated server answers (a real RtspServerConn's, recorded in memory for a Digest-protected
- * pull over TCP, a pull over UDP and a push) fed whole and in random pieces. Nothing may escape
- * `feed()`; a broken answer ends in one `onError` with a ParseError/ProtocolError; when nothing
- * fails, both feeds give the same requests and events.
+ * mutated server answers (a real RtspServerConn's, recorded in memory for a password-protected
+ * pull over TCP, a pull over UDP and a push) fed whole, half of them also in random pieces.
+ * Nothing may escape `feed()`; a broken answer ends in one `onError` with a
+ * ParseError/ProtocolError; when nothing fails, both feeds give the same requests and events.
  */
 import { describe, expect, test } from 'bun:test';
 import { concat } from '../../core/bytes.ts';
@@ -58,7 +58,8 @@ function serverAnswers(c: Case): Uint8Array {
     clientIp: '127.0.0.1',
     date: () => 'Mon, 02 Jan 2006 15:04:05 MST',
     random: (n) => new Uint8Array(n).fill(9),
-    auth: c.mode === 'pull' && c.transport === 'tcp' ? { method: RtspAuthMethod.Digest, username: 'admin', password: 'P@ss' } : undefined,
+    // Basic, not Digest: the 401 → retry path at a fraction of the MD5 cost (Digest has its own tests)
+    auth: c.mode === 'pull' && c.transport === 'tcp' ? { method: RtspAuthMethod.Basic, username: 'admin', password: 'P@ss' } : undefined,
     allocUdpPorts: () => ((serverPorts += 2), { rtp: serverPorts - 2, rtcp: serverPorts - 1 }),
     handler: {
       onAnnounce: () => ({ controls: ['streamid=1', 'streamid=0'] }),
@@ -110,15 +111,16 @@ function run(pieces: Uint8Array[], c: Case): Run {
 }
 
 describe('RtspClientConn fuzz', () => {
-  test('100,000 server answers, whole and in pieces: nothing escapes, one error at most, same behaviour', () => {
+  test('100,000 server answers, whole (half also in pieces): nothing escapes, one error at most, same behaviour', () => {
     let started = 0;
     const r = fuzz('rtsp client conn', { seed: 0xc1e7, corpus: CORPUS, dictionary: DICT, maxRandomLength: 300, allowed: [] }, ({ input, rnd }) => {
       if (input.length === 0) return;
       const c = CASES[input[0] % CASES.length];
       const answers = input.subarray(1);
       const whole = run([answers], c);
-      const split = run(fuzzPieces(answers, rnd), c);
       if (whole.events.includes('started')) started++;
+      if (rnd() < 0.5) return; // pieces for half the inputs keep the run near 2 s
+      const split = run(fuzzPieces(answers, rnd), c);
       if (whole.events.includes('error') || split.events.includes('error')) return; // a failure may come earlier in one of them
       fuzzCheck(Bun.deepEquals(whole, split), 'whole and pieces give the same requests and events');
     });
