@@ -190,8 +190,8 @@ export class PipeSink extends MemorySink {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fuzzing: the hostile-input rule (design.md §1.8) at scale. Every input is a pure function of
-// (seed, index), so a failure names the one input to replay with `fuzzCase`.
+// Fuzzing: the hostile-input rule (docs/architecture.md §1.8) at scale. Every input is a pure
+// function of (seed, index), so a failure names the one input to replay with `fuzzCase`.
 
 /**
  * Inputs per parser in the `*.fuzz.test.ts` files: 100,000 unless `LAL_FUZZ_RUNS` asks for
