@@ -14,6 +14,7 @@
  * parameter sets, were checked with ffprobe (H.264 High 160x120, 5 frames; H.265 Main 160x120,
  * 3 frames) and decode without error. Tests never run ffmpeg.
  */
+import { ParseError } from '../../core/errors.ts';
 import type { AvPacket } from '../../core/packet.ts';
 import { decodeRtpPacket, type RtpPacket } from './packet.ts';
 import type { RtpPacketizer } from './packetizer.ts';
@@ -217,3 +218,38 @@ export const FFMPEG_H265_PCMA_CAPTURE: RtspCapture = {
       '9a9892e8ca79141c1b1a181d6b71f2959d9b9a9b9d95fd716b1d181a1b1c1479cae892989a9b9c94fa4d6e13191a1a1f1764c5ec90999a9a9e96e65d6210191a1a1e1160',
   ],
 };
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing input format (the *.fuzz.test.ts files of this folder)
+
+/**
+ * The packets of interleaved frames back to back (`$`, channel, 16-bit length, packet; what
+ * `RtpPacketizer.packetizeBatch` writes). A mutated length moves the packet boundaries, which is
+ * the point: `$` and channel are not checked, and a last frame running past the end is cut.
+ */
+export function interleavedPackets(buf: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let off = 0; off + 4 <= buf.length; ) {
+    const len = (buf[off + 2] << 8) | buf[off + 3];
+    out.push(buf.subarray(off + 4, Math.min(buf.length, off + 4 + len)));
+    off += 4 + len;
+  }
+  return out;
+}
+
+/** Push the decodable ones of `raw` through `d`, then flush it; undecodable packets are skipped. */
+export function depacketizeAll(d: { push(pkt: RtpPacket): AvPacket[]; flush(): AvPacket[] }, raw: readonly Uint8Array[]): AvPacket[] {
+  const out: AvPacket[] = [];
+  for (const b of raw) {
+    let pkt: RtpPacket;
+    try {
+      pkt = decodeRtpPacket(b);
+    } catch (e) {
+      if (e instanceof ParseError) continue;
+      throw e;
+    }
+    out.push(...d.push(pkt));
+  }
+  out.push(...d.flush());
+  return out;
+}

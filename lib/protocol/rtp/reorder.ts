@@ -53,8 +53,11 @@ export class RtpReorderBuffer<T extends RtpPacket = RtpPacket> {
     let diff = (seq - this.expected) & 0xffff;
     if (diff >= 0x8000) {
       // before `expected`: already delivered, skipped as lost, or a duplicate of one of those
-      this.stats.late++;
-      if (++this.lateRun < REORDER_RESYNC_AFTER) return out;
+      if (++this.lateRun < REORDER_RESYNC_AFTER) {
+        this.stats.late++;
+        return out;
+      }
+      // the packet that triggers the resync is delivered, so it is not counted as late
       this.stats.resyncs++;
       this.drain(out);
       this.expected = seq;

@@ -95,6 +95,12 @@ describe('RtspMessageReader', () => {
     expect(it.payload.byteOffset).toBe(4);
   });
 
+  test('a bare CR in a folded header line is a ParseError, as in any header line (fuzz seed 0x4757 input #17480)', () => {
+    const folded = utf8Encode('RTSP/1.0 200 OK\nCSeq: 3\nSession: 12345678;\n timeout\r60\n\n');
+    expect(() => new RtspMessageReader().feed(folded)).toThrow(/bare CR in header Session/);
+    expect(() => new RtspMessageReader().feed(utf8Encode('RTSP/1.0 200 OK\nSession: 1;timeout\r60\n\n'))).toThrow(/bare CR in header Session/);
+  });
+
   test('headers: folding, repeated names, whitespace, empty values', () => {
     const [m] = new RtspMessageReader().feed(
       utf8Encode('RTSP/1.0 401 Unauthorized\r\nCSeq:   7  \r\nWWW-Authenticate: Digest realm="x",\r\n  nonce="y"\r\nWWW-Authenticate: Basic realm="x"\r\nX-Empty:\r\n\r\n'),
@@ -222,6 +228,16 @@ describe('encoders', () => {
     if (m.type !== 'request') throw new Error('type');
     expect(m.method).toBe('SETUP');
     expect(m.headers.entries()).toEqual([['CSeq', '4'], ['Transport', 'RTP/AVP/TCP;unicast;interleaved=0-1']]);
+  });
+
+  test('a status read as 000 is written back with three digits (fuzz seed 0x4757 input #14671), 1000 is refused', () => {
+    const [m] = new RtspMessageReader().feed(utf8Encode('RTSP/1.0 000 OK\nCSeq: 3\n\n'));
+    if (m.type !== 'response') throw new Error('type');
+    expect(m.status).toBe(0);
+    const again = encodeRtspResponse({ status: m.status, reason: m.reason, headers: m.headers.entries() });
+    expect(utf8Decode(again)).toBe('RTSP/1.0 000 OK\r\nCSeq: 3\r\n\r\n');
+    expect(new RtspMessageReader().feed(again)).toMatchObject([{ type: 'response', status: 0, reason: 'OK' }]);
+    expect(() => encodeRtspResponse({ status: 1000, headers: [] })).toThrow(LalError);
   });
 
   test('header injection is refused', () => {

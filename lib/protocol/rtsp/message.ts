@@ -179,6 +179,7 @@ function parseHead(bytes: Uint8Array): { head: Head; bodyLength: number } {
     if (line === '') break; // the blank line (the tail after it is empty)
     if (line[0] === ' ' || line[0] === '\t') {
       if (lastName === '') throw new ParseError('rtsp: header continuation line before any header');
+      if (line.includes('\r')) throw new ParseError(`rtsp: bare CR in header ${lastName}`);
       lastValue += ' ' + line.trim();
       continue;
     }
@@ -334,11 +335,16 @@ function bodyBytes(body: Uint8Array | string | undefined): Uint8Array {
 
 /**
  * `RTSP/1.0 <status> <reason>` + headers in the given order + blank line + body.
- * `Content-Length` is appended when there is a body and the list does not name it.
+ * `Content-Length` is appended when there is a body and the list does not name it. The status
+ * is written as the three digits the grammar wants (RFC 2326 §7.1.1 Status-Code = 3DIGIT), so a
+ * status the reader accepted (even `000`) is written back the same way.
  */
 export function encodeRtspResponse(res: { status: number; reason?: string; headers: RtspHeaderList; body?: Uint8Array | string }): Uint8Array {
+  if (!Number.isInteger(res.status) || res.status < 0 || res.status > 999) {
+    throw new LalError('rtsp-response', `rtsp: status ${res.status} is not three digits`);
+  }
   const reason = res.reason ?? RtspStatusText[res.status] ?? 'Unknown';
-  return headerBlock(`RTSP/1.0 ${res.status} ${reason}`, res.headers, bodyBytes(res.body));
+  return headerBlock(`RTSP/1.0 ${String(res.status).padStart(3, '0')} ${reason}`, res.headers, bodyBytes(res.body));
 }
 
 /** `<method> <uri> RTSP/1.0` + headers in the given order + blank line + body (see above). */

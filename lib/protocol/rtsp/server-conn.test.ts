@@ -454,6 +454,13 @@ describe('RtspServerConn: boundary independence and hostile input', () => {
     }
   });
 
+  test('a SETUP whose folded Transport carries a bare CR is a ParseError, not an echo the encoder refuses (issue #9 fuzz)', () => {
+    const { conn } = setup();
+    conn.feed(req('ANNOUNCE', URL, 1, [], SDP));
+    const setupReq = utf8Encode(`SETUP ${URL}/streamid=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;\r\n interleaved=0-1\r;mode=record\r\n\r\n`);
+    expect(() => conn.feed(setupReq)).toThrow(ParseError);
+  });
+
   test('200 random buffers and 200 mutated scripts: only ParseError/ProtocolError', async () => {
     const rnd = mulberry32(5);
     for (let i = 0; i < 200; i++) {
