@@ -11,7 +11,7 @@ export type LalErrorCode =
   // malformed input (ParseError) and broken protocol state (ProtocolError)
   | 'parse' | 'protocol' | 'truncated' | 'too-large' | 'too-many' | 'sequence' | 'crc' | 'no-sync'
   | 'unsupported' | 'bad-signature' | 'bad-command' | 'bad-reply' | 'bad-request' | 'bad-transport' | 'handshake'
-  | 'rtsp-header' | 'rtsp-request' | 'rtsp-interleaved' | 'rtsp-setup' | 'status' | 'status-error'
+  | 'rtsp-header' | 'rtsp-request' | 'rtsp-response' | 'rtsp-interleaved' | 'rtsp-setup' | 'status' | 'status-error'
   | 'server-error' | 'refused' | 'auth' | 'no-track' | 'no-tracks' | 'unknown-track' | 'not-publishing'
   // lifecycle
   | 'state' | 'closed' | 'timeout' | 'aborted' | 'queue-full' | 'connect-failed' | 'in-exist'
