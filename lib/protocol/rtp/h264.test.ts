@@ -75,6 +75,10 @@ describe('H.264 packetisation (media.md §5.2)', () => {
     expect(toHex(low[0][0])).toBe('3c81');
     expect(toHex(low[1][0])).toBe('3c41');
     expect(low[0][1].length).toBe(1198);
+    // RFC 6184 §5.8: the F bit of a damaged unit is copied too (it was dropped: fuzz seed 0x264 #29)
+    const damaged = h264Payloads([nal(0xa1, 2000)], 1200); // F 1, NRI 1, type 1
+    expect(toHex(damaged[0][0])).toBe('bc81');
+    expect(throughRtp(new RtpPacketizer({ codec: 'h264', payloadType: 96, clockRate: 90000 }), new H264Depacketizer(), [{ kind: 'video', codec: 'h264', dts: 0, pts: 0, key: false, units: [nal(0xa1, 2000)] }]).out[0].units[0][0]).toBe(0xa1);
   });
 });
 

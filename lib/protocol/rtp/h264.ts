@@ -46,7 +46,9 @@ export function h264Payloads(units: readonly Uint8Array[], maxPayload: number): 
       out.push([nal]);
       continue;
     }
-    const indicator = (nal[0] & 0x60) | H264RtpType.FuA; // media.md §5.2: `1C` | NRI
+    // docs/media.md §5.2: `1C` | NRI, and the NAL's F bit copied as RFC 6184 §5.8 asks (LAL drops
+    // it; it only differs for a unit already marked as damaged).
+    const indicator = (nal[0] & 0xe0) | H264RtpType.FuA;
     pushFuPayloads(out, nal, 1, [indicator], nal[0] & 0x1f, maxPayload);
   }
   return out;
