@@ -23,8 +23,15 @@
  *   RFC 2326 §12.17 makes CSeq mandatory) and the connection ends (ProtocolError).
  * - Malformed bytes (ParseError), a failed or refused step, SETUP before ANNOUNCE/DESCRIBE or
  *   for an unknown track, PLAY before DESCRIBE, RECORD before ANNOUNCE (upstream: no check), a
- *   second ANNOUNCE/DESCRIBE, or unsupported transports end the connection without a response
- *   (§3.1). Authentication: see auth.ts (Basic works, digest nonces must be ours).
+ *   second ANNOUNCE, ANNOUNCE after DESCRIBE (or the reverse), a DESCRIBE of another stream, or
+ *   unsupported transports end the connection without a response (§3.1). Authentication: see
+ *   auth.ts (Basic works, digest nonces must be ours).
+ * - A repeated DESCRIBE of the same stream on one connection is answered again with the SDP this
+ *   connection was given (as upstream; some clients re-DESCRIBE before SETUP). It creates no
+ *   second player and does not ask the handler again.
+ * - A UDP SETUP the handler has no port pair for (`allocUdpPorts` returns undefined: the
+ *   connection's pair limit, or none free) is answered `461 Unsupported Transport | CSeq` and the
+ *   connection stays open: a client may retry the track over TCP (ffmpeg does).
  * - SETUP `RTP/AVP/TCP` without `interleaved=` gets channels 2i-2i+1 assigned (upstream would
  *   fail); with `interleaved=` the Transport is echoed verbatim.
  * - ws mode (RTSP over WebSocket, §3.7): every response, ANNOUNCE/RECORD included
@@ -138,8 +145,11 @@ export interface RtspServerConnOptions {
   handler: RtspServerHandler;
   /** `rtsp.auth_enable`: challenge DESCRIBE (protocols.md §3.5). */
   auth?: { method: RtspAuthMethodValue; username: string; password: string };
-  /** A server-side UDP port pair from the server's allocator (undefined = none free → close). */
-  allocUdpPorts: () => { rtp: number; rtcp: number } | undefined;
+  /**
+   * A server-side UDP port pair for the SETUP of track `trackIndex` (an index into the controls);
+   * undefined = none for this connection (its limit, or none free) → `461`, the connection stays.
+   */
+  allocUdpPorts: (trackIndex: number) => { rtp: number; rtcp: number } | undefined;
   /** IP of the control connection's peer (UDP media goes there). */
   clientIp: string;
   /** RTSP over WebSocket: wrap every response in a binary WS frame (the caller un-frames input). */
@@ -403,7 +413,7 @@ export class RtspServerConn {
   }
 
   private onDescribe(req: RtspRequest, cseq: string): void {
-    this.requireFresh('DESCRIBE');
+    if (this._role !== 'sub') this.requireFresh('DESCRIBE');
     if (this.auth !== undefined) {
       const r = this.auth.verify('DESCRIBE', req.headers.get('Authorization'));
       if (r === 'missing') {
@@ -417,6 +427,17 @@ export class RtspServerConn {
       if (r !== 'ok') throw new ProtocolError(`rtsp: DESCRIBE authentication failed (${r})`, 'auth');
     }
     const info = this.streamInfo(req.uri);
+    if (this._role === 'sub') {
+      // Requests are processed in order, so the first DESCRIBE was answered (or refused, which
+      // closed the connection) before this one is looked at.
+      const first = this._info;
+      if (!first || first.appName !== info.appName || first.streamName !== info.streamName) {
+        throw new ProtocolError(`rtsp: DESCRIBE of ${info.streamName} after DESCRIBE of ${first?.streamName ?? '?'} on one connection`, 'sequence');
+      }
+      this.log.debug(`rtsp < DESCRIBE ${req.uri} again`);
+      this.replySdp(cseq, this._sdpText);
+      return;
+    }
     this._role = 'sub';
     this._info = info;
     this.log.info(`rtsp < DESCRIBE ${req.uri}`);
@@ -425,17 +446,21 @@ export class RtspServerConn {
       this._controls = r.controls.slice();
       this._sdpText = r.sdpText;
       this._state = 'described';
-      this.reply(
-        [
-          ['CSeq', cseq],
-          ['Date', this.date()],
-          ['Content-Type', 'application/sdp'],
-          ['Content-Length', String(Buffer.byteLength(r.sdpText, 'utf8'))],
-        ],
-        200,
-        r.sdpText,
-      );
+      this.replySdp(cseq, r.sdpText);
     });
+  }
+
+  private replySdp(cseq: string, sdpText: string): void {
+    this.reply(
+      [
+        ['CSeq', cseq],
+        ['Date', this.date()],
+        ['Content-Type', 'application/sdp'],
+        ['Content-Length', String(Buffer.byteLength(sdpText, 'utf8'))],
+      ],
+      200,
+      sdpText,
+    );
   }
 
   private onSetup(req: RtspRequest, cseq: string): void {
@@ -458,8 +483,12 @@ export class RtspServerConn {
       this.handler.onSetup({ trackIndex, control, uri: req.uri, transport: 'tcp', rtpChannel: channels[0], rtcpChannel: channels[1] });
     } else {
       const client = spec.clientPort as [number, number];
-      const ports = this.allocUdpPorts();
-      if (ports === undefined) throw new ProtocolError('rtsp: no free UDP port pair for SETUP', 'no-port');
+      const ports = this.allocUdpPorts(trackIndex);
+      if (ports === undefined) {
+        this.log.debug(`rtsp < SETUP ${req.uri} over UDP: no port pair for this connection, 461`);
+        this.reply([['CSeq', cseq]], 461);
+        return;
+      }
       answer = formatRtspTransport({
         protocol: 'RTP/AVP/UDP',
         delivery: 'unicast',
