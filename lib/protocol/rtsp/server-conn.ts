@@ -1,12 +1,12 @@
 /**
- * Sans-I/O RTSP server connection (protocols.md §3; urls.md §4; behaviour.md §5.5;
- * quirks.md Q-RTSP-1…5; RFC 2326): bytes in through `feed()`, responses out through the
+ * Sans-I/O RTSP server connection (docs/protocols.md §3; docs/urls.md §4; docs/behaviour.md §5.5;
+ * docs/quirks.md Q-RTSP-1…5; RFC 2326): bytes in through `feed()`, responses out through the
  * injected ByteSink, decisions through a handler (the server session).
  *
  * Requests are processed strictly in order. ANNOUNCE and DESCRIBE ask the handler, which may
  * answer later (a Promise): a DESCRIBE is held until the stream has an SDP. While an answer is
  * pending, later input is queued (at most MAX_QUEUED_WHILE_WAITING items) and processed after
- * it. Responses use the exact layouts of protocols.md §3.2 (header order included):
+ * it. Responses use the exact layouts of docs/protocols.md §3.2 (header order included):
  *
  *   OPTIONS   200 | Server: lal<ver> | CSeq | Public: DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN
  *   DESCRIBE  200 | CSeq | Date | Content-Type: application/sdp | Content-Length | <sdp>
@@ -16,7 +16,7 @@
  *   ANNOUNCE, TEARDOWN  200 | CSeq
  *   401       401 | CSeq | Date | WWW-Authenticate
  *
- * Decisions and deviations from upstream (documented per quirks.md):
+ * Decisions and deviations from upstream (documented per docs/quirks.md):
  * - PAUSE, GET_PARAMETER, SET_PARAMETER: `200 OK | CSeq | Session` (Q-RTSP-3 FIX; PAUSE does
  *   not pause). Other methods: `501 Not Implemented | CSeq` (upstream: no response).
  * - A request without CSeq gets `RTSP/1.0 400 Bad Request` (no CSeq: there is none to echo;
@@ -55,11 +55,11 @@ import { RtspServerAuth, type RtspAuthMethodValue } from './auth.ts';
 import { formatRtspTransport, parseRtspTransport, type RtspSetupTrack, type RtspTcpSetup } from './transport.ts';
 import { parseRtspUrl } from './url.ts';
 
-/** The session id of every session (quirks.md Q-RTSP-4 KEEP). */
+/** The session id of every session (docs/quirks.md Q-RTSP-4 KEEP). */
 export const RTSP_SESSION_ID = '191201771';
 /** `Public` of the OPTIONS answer, as upstream. */
 export const RTSP_PUBLIC_METHODS = 'DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN';
-/** `Server` of the OPTIONS answer (protocols.md §1). */
+/** `Server` of the OPTIONS answer (docs/protocols.md §1). */
 export const RTSP_SERVER_NAME = `lal${LAL_VERSION}`;
 /**
  * Items (requests or interleaved frames) queued while ANNOUNCE/DESCRIBE waits for the
@@ -81,7 +81,7 @@ export function formatRtspDate(d: Date, offsetMinutes = -d.getTimezoneOffset(), 
   return `${DAYS[w.getUTCDay()]}, ${p2(w.getUTCDate())} ${MONTHS[w.getUTCMonth()]} ${w.getUTCFullYear()} ${p2(w.getUTCHours())}:${p2(w.getUTCMinutes())}:${p2(w.getUTCSeconds())} ${abbr}`;
 }
 
-/** What ANNOUNCE and DESCRIBE identify (urls.md §4). */
+/** What ANNOUNCE and DESCRIBE identify (docs/urls.md §4). */
 export interface RtspStreamInfo {
   /** The request URI as sent. */
   url: string;
@@ -106,7 +106,7 @@ export type RtspServerSetup =
   | RtspTcpSetup
   | (RtspSetupTrack & {
       transport: 'udp';
-      /** Where to send RTP/RTCP: the control connection's address (protocols.md §3.3). */
+      /** Where to send RTP/RTCP: the control connection's address (docs/protocols.md §3.3). */
       clientIp: string;
       clientRtpPort: number;
       clientRtcpPort: number;
@@ -122,7 +122,7 @@ export interface RtspServerHandler {
   onAnnounce(info: RtspStreamInfo & { sdpText: string }): Awaitable<RtspTracks | false | undefined>;
   /**
    * DESCRIBE (player, after authentication): join the hub; resolve with the SDP once the stream
-   * has one (may stay pending, behaviour.md §5.5); undefined = refuse (→ close).
+   * has one (may stay pending, docs/behaviour.md §5.5); undefined = refuse (→ close).
    */
   onDescribe(info: RtspStreamInfo): Awaitable<RtspDescribeResult | undefined>;
   /** SETUP accepted for a track; called before the response is written (throw to refuse). */
@@ -143,7 +143,7 @@ export interface RtspServerConnOptions {
   sink: ByteSink;
   log: Logger;
   handler: RtspServerHandler;
-  /** `rtsp.auth_enable`: challenge DESCRIBE (protocols.md §3.5). */
+  /** `rtsp.auth_enable`: challenge DESCRIBE (docs/protocols.md §3.5). */
   auth?: { method: RtspAuthMethodValue; username: string; password: string };
   /**
    * A server-side UDP port pair for the SETUP of track `trackIndex` (an index into the controls);

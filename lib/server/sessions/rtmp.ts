@@ -1,6 +1,6 @@
 /**
  * RTMP server session: binds one TCP connection's RtmpServerConn to the hub (publisher or player).
- * Session id `RTMPPUBSUB<n>`; base type PUBSUB until publish/play (http-api.md §3.4).
+ * Session id `RTMPPUBSUB<n>`; base type PUBSUB until publish/play (docs/http-api.md §3.4).
  * Errors end this session only, with one log line naming it.
  *
  * Bounds: publish or play within COMMAND_PHASE_TIMEOUT_MS of connecting (a total deadline);

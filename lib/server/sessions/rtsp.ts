@@ -1,12 +1,12 @@
 /**
- * RTSP server sessions (protocols.md §3; behaviour.md §3–§5.5, §12; http-api.md §3.3–§3.4;
- * quirks.md Q-RTSP-*, Q-API-11, Q-TMO-1): binds one control connection's RtspServerConn to the
+ * RTSP server sessions (docs/protocols.md §3; docs/behaviour.md §3–§5.5, §12; docs/http-api.md §3.3–§3.4;
+ * docs/quirks.md Q-RTSP-*, Q-API-11, Q-TMO-1): binds one control connection's RtspServerConn to the
  * hub, as a publisher (ANNOUNCE/RECORD, RTP in over interleaved TCP or UDP) or a player
  * (DESCRIBE/PLAY, RTP out over interleaved TCP, UDP, or RTSP-over-WebSocket frames).
- * RTSPS is the same over TLS; ws-rtsp (protocols.md §3.7) upgrades an HTTP request first.
+ * RTSPS is the same over TLS; ws-rtsp (docs/protocols.md §3.7) upgrades an HTTP request first.
  *
  * Ids: the control connection is `RTSPSRVCMD<n>` (internal); ANNOUNCE makes it `RTSPPUB<n>`,
- * DESCRIBE `RTSPSUB<n>`. Byte accounting (http-api.md §3.3): RTSP command text is not counted;
+ * DESCRIBE `RTSPSUB<n>`. Byte accounting (docs/http-api.md §3.3): RTSP command text is not counted;
  * publishers count RTP/RTCP received and the RTCP receiver reports they send (Q-API-11 FIX);
  * players count RTP packet bytes sent. Errors end this session only, with one log line.
  *
@@ -50,7 +50,7 @@ import { MAX_PENDING_REPLY_BYTES, repliesOverBound } from './reply-bound.ts';
 import { RtpOutput, type RtpBranch, type RtpDelivery } from '../rtp-branch.ts';
 import { UdpPortAllocator, type UdpPair } from '../udp-ports.ts';
 
-/** Players with nothing sent, publishers with nothing received, for this long are closed (behaviour.md §12). */
+/** Players with nothing sent, publishers with nothing received, for this long are closed (docs/behaviour.md §12). */
 export const RTSP_IDLE_TIMEOUT_MS = PUBLISHER_READ_TIMEOUT_MS;
 /** Drop counters of a publisher are reported at most this often. */
 const DROP_REPORT_INTERVAL_MS = 10_000;
@@ -62,11 +62,11 @@ const DROP_REPORT_INTERVAL_MS = 10_000;
 export const MAX_UDP_PAIRS_PER_CONNECTION = 4;
 
 export interface RtspListenerOptions {
-  /** Silence allowed before PLAY/RECORD (quirks.md Q-TMO-1); default 10 s. */
+  /** Silence allowed before PLAY/RECORD (docs/quirks.md Q-TMO-1); default 10 s. */
   commandTimeoutMs?: number;
   /** No media for this long closes a started session; default 120 s. */
   idleTimeoutMs?: number;
-  /** UDP port-pair range (default 30000–60000, protocols.md §3.3). */
+  /** UDP port-pair range (default 30000–60000, docs/protocols.md §3.3). */
   udpPorts?: { min: number; max: number };
 }
 
@@ -89,7 +89,7 @@ export interface RtspShared {
 const SERVER = `lal${LAL_VERSION}`;
 const enc = new TextEncoder();
 
-/** protocols.md §3.7: upstream's 101 answer, byte for byte (sic "Protocol", no space after two colons). */
+/** docs/protocols.md §3.7: upstream's 101 answer, byte for byte (sic "Protocol", no space after two colons). */
 export function wsRtspUpgradeHead(key: string): Uint8Array {
   return enc.encode(
     `HTTP/1.1 101 Switching Protocol\r\nServer: ${SERVER}\r\nSec-WebSocket-Accept:${wsAcceptKey(key)}\r\nKeep-Alive: timeout=15, max=100\r\n` +
@@ -105,7 +105,7 @@ function ipOf(remoteAddr: string): string {
   return ip;
 }
 
-/** Conn track order for SETUP matching: audio first, then video, then the rest (protocols.md §3.3). */
+/** Conn track order for SETUP matching: audio first, then video, then the rest (docs/protocols.md §3.3). */
 function setupOrder(tracks: readonly SdpTrack[]): number[] {
   const idx = tracks.map((_, i) => i);
   const rank = (t: SdpTrack) => (t.kind === 'audio' ? 0 : t.kind === 'video' ? 1 : 2);
@@ -270,7 +270,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
       const r = this.http.feed(chunk);
       if (!r) return;
       this.http = undefined;
-      // protocols.md §3.7: any request is upgraded, even without the upgrade headers
+      // docs/protocols.md §3.7: any request is upgraded, even without the upgrade headers
       this.sink.write(wsRtspUpgradeHead(r.request.headers['sec-websocket-key'] ?? ''));
       data = r.rest;
       if (data.length === 0) return;
@@ -455,7 +455,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
       pair.onRtcp = (d, port, addr) => this.onUdpMedia(track, d, true, port, addr);
     } else {
       this.outTracks.set(track, { kind: 'udp', pair, host: info.clientIp, port: info.clientRtpPort });
-      // players' RTCP and NAT probes are not used (protocols.md §3.4)
+      // players' RTCP and NAT probes are not used (docs/protocols.md §3.4)
       pair.onRtp = () => this.playerUdpIn++;
       pair.onRtcp = () => this.playerUdpIn++;
     }
@@ -614,7 +614,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     if (nowMs - this.lastDropReport >= DROP_REPORT_INTERVAL_MS) this.reportDrops(nowMs);
   }
 
-  /** Input drops (publisher) or failed UDP sends (player), at most once per interval (design.md §1.7 rule 9). */
+  /** Input drops (publisher) or failed UDP sends (player), at most once per interval (docs/architecture.md §1.7 rule 9). */
   private reportDrops(nowMs: number): void {
     let drops: number;
     let what: string;
@@ -687,7 +687,7 @@ export function createRtspShared(ctx: ServerContext, opts: RtspListenerOptions =
 /**
  * Start the RTSP (`rtsp.addr`), RTSPS (`rtsps_addr`) and RTSP-over-WebSocket (`ws_rtsp_addr`)
  * listeners of a running server. Failing to bind `rtsp.addr` rejects; RTSPS and ws-rtsp failures
- * (and missing certificates) are logged and skipped (config.md §3.8).
+ * (and missing certificates) are logged and skipped (docs/config.md §3.8).
  */
 export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerOptions = {}): Promise<RtspListeners> {
   const cfg = ctx.config.rtsp;
