@@ -40,6 +40,7 @@ import type { Presence, Stream } from '../stream.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
 import type { LiveSession, ServerContext } from '../context.ts';
 import { TsOutput } from '../ts-branch.ts';
+import { closeAfterFlush } from './reply-bound.ts';
 import { HlsContentType, hlsFilePath, resolveHlsRequest } from '../../protocol/hls/path.ts';
 import { rewritePlaylistForSession, sessionIdFromQuery, sessionRedirectBody, sessionRedirectLocation, type HlsSubSession } from '../../protocol/hls/sessions.ts';
 
@@ -432,8 +433,9 @@ export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
     const sink = this.conn.sink;
     if (sink.pendingBytes > 0) {
       // an answer the client does not read: the slow-player drain rule, from when it backed up
-      if (nowMs - Math.max(sink.lastProgressAt, sink.backlogSince ?? 0) > DRAIN_TIMEOUT_MS) {
-        this.log.warn(`http ${this.conn.remoteAddr}: closing: ${sink.pendingBytes} bytes of an answer not drained for ${Math.round(DRAIN_TIMEOUT_MS / 1000)} s`);
+      const limit = this.ctx.limits.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
+      if (nowMs - Math.max(sink.lastProgressAt, sink.backlogSince ?? 0) > limit) {
+        this.log.warn(`http ${this.conn.remoteAddr}: closing: ${sink.pendingBytes} bytes of an answer not drained for ${Math.round(limit / 1000)} s`);
         this.close(CloseReason.SlowConsumer);
       }
       return;
@@ -457,7 +459,7 @@ export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
     } else {
       this.log.debug(`http ${this.conn.remoteAddr}: closed after ${this.requests} request(s) (${reason})`);
     }
-    if (flush) this.conn.sink.closeAfterFlush();
+    if (flush) closeAfterFlush(this.conn.sink);
     else this.conn.sink.close();
   }
 }

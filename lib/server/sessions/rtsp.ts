@@ -46,7 +46,7 @@ import type { Stream, Publisher, Presence, RtpSource } from '../stream.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
 import { COMMAND_PHASE_TIMEOUT_MS, PUBLISHER_READ_TIMEOUT_MS, type LiveSession, type ServerContext } from '../context.ts';
 import { CloseReason } from '../output.ts';
-import { MAX_PENDING_REPLY_BYTES, repliesOverBound } from './reply-bound.ts';
+import { MAX_PENDING_REPLY_BYTES, closeAfterFlush, repliesOverBound } from './reply-bound.ts';
 import { RtpOutput, type RtpBranch, type RtpDelivery } from '../rtp-branch.ts';
 import { UdpPortAllocator, type UdpPair } from '../udp-ports.ts';
 
@@ -666,7 +666,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     this.dropPendingPair();
     for (const p of this.pairs.values()) p.close();
     this.pairs.clear();
-    if (this.teardown) this.sink.closeAfterFlush();
+    if (this.teardown) closeAfterFlush(this.sink);
     else this.sink.close();
   }
 }
