@@ -159,8 +159,8 @@ describe('attacks on a server process, a healthy stream beside each (issue #9)',
     srv = await startServerProcess({
       rtsp: { enable: true, addr: '127.0.0.1:0', ws_rtsp_enable: true, ws_rtsp_addr: '127.0.0.1:0', out_wait_key_frame_flag: true },
       hls: { enable: true, url_pattern: '/hls/', out_path: join(tmp, 'hls'), fragment_duration_ms: 1000, fragment_num: 4, use_memory_as_disk_flag: true },
-    });
-    healthy = await startHealthyStream({ rtmpPort: srv.ports.rtmp!, httpPort: srv.ports.http! });
+    }, 'file');
+    healthy = await startHealthyStream({ rtmpPort: srv.ports.rtmp!, httpPort: srv.ports.http!, lifetime: 'file' });
   }, 40_000);
 
   afterAll(async () => {

@@ -45,6 +45,16 @@ export interface HealthyStreamOptions {
   file?: string;
   /** How long to wait for the first frames (default 15 s). */
   startTimeoutMs?: number;
+  /**
+   * How long the processes live when nobody stops them, as test/helpers/proc.ts understands it:
+   * `file` for a stream a beforeAll starts for every test of the file.
+   */
+  lifetime?: 'test' | 'file';
+}
+
+/** spawnTracked's options plus `lifetime` (passed on; a proc.ts without it ignores it). */
+function spawnOpts(lifetime: HealthyStreamOptions['lifetime']): Parameters<typeof spawnTracked>[1] {
+  return (lifetime ? { lifetime } : {}) as Parameters<typeof spawnTracked>[1];
 }
 
 const fixture = new URL('../../fixtures/h264-aac.flv', import.meta.url).pathname;
@@ -52,11 +62,11 @@ const fixture = new URL('../../fixtures/h264-aac.flv', import.meta.url).pathname
 export async function startHealthyStream(opts: HealthyStreamOptions): Promise<HealthyStream> {
   const host = opts.host ?? '127.0.0.1';
   const name = opts.name ?? 'healthy';
-  const player = spawnTracked([process.execPath, import.meta.path, `http://${host}:${opts.httpPort}/live/${name}.flv`]);
+  const player = spawnTracked([process.execPath, import.meta.path, `http://${host}:${opts.httpPort}/live/${name}.flv`], spawnOpts(opts.lifetime));
   const publisher = spawnTracked([
     ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', opts.file ?? fixture,
     '-c', 'copy', '-f', 'flv', `rtmp://${host}:${opts.rtmpPort}/live/${name}`,
-  ]);
+  ], spawnOpts(opts.lifetime));
   let video = 0;
   let audio = 0;
   let ended = false;

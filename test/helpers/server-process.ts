@@ -47,12 +47,18 @@ function procStatus(pid: number, key: string): number {
   return Number(m[1]) * 1024;
 }
 
-export async function startServerProcess(patch: Record<string, Section> = {}): Promise<ServerProcess> {
+/**
+ * Start `lal serve` on `serverConf(patch)`. `lifetime` as test/helpers/proc.ts understands it
+ * (`file` for a server a beforeAll starts for every test of the file; a proc.ts without the
+ * option ignores it).
+ */
+export async function startServerProcess(patch: Record<string, Section> = {}, lifetime?: 'test' | 'file'): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'lal-proc-'));
   const conf = join(dir, 'lal.conf.json');
   writeFileSync(conf, JSON.stringify(serverConf(patch), null, 2));
   const root = new URL('../../', import.meta.url).pathname;
-  const p: Subprocess = spawnTracked([process.execPath, join(root, 'bin/lal.ts'), 'serve', '-c', conf], { cwd: dir, env: { LAL_BUILT: '0' } });
+  const opts = { cwd: dir, env: { LAL_BUILT: '0' }, ...(lifetime ? { lifetime } : {}) } as Parameters<typeof spawnTracked>[1];
+  const p: Subprocess = spawnTracked([process.execPath, join(root, 'bin/lal.ts'), 'serve', '-c', conf], opts);
   const out = collect(p.stdout as ReadableStream<Uint8Array>);
   const err = collect(p.stderr as ReadableStream<Uint8Array>);
   const log = () => out.text() + err.text();
