@@ -1,5 +1,5 @@
 /**
- * The RTSP UDP port-pair allocator (protocols.md §3.3): two consecutive ports (p even, p+1) taken
+ * The RTSP UDP port-pair allocator (docs/protocols.md §3.3): two consecutive ports (p even, p+1) taken
  * from a cursor that rotates over 30000–60000, shared by every RTSP session of one server
  * instance. Allocation really binds both sockets (synchronously, see lib/net/udp.ts), so a port
  * held by another process is skipped rather than promised to a client. Pairs are released when

@@ -287,7 +287,9 @@ describe('RtspServerConn: violations close without a response', () => {
     ['SETUP UDP without client_port', concat([D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP;unicast'])]), ProtocolError, 1],
     ['SETUP malformed Transport', concat([D, req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP/TCP;interleaved=x'])]), ParseError, 1],
     ['PLAY by a publisher', concat([req('ANNOUNCE', URL, 1, [], SDP), req('PLAY', URL, 2)]), ProtocolError, 1],
-    ['second DESCRIBE', concat([D, req('DESCRIBE', URL, 2)]), ProtocolError, 1],
+    ['DESCRIBE of another stream', concat([D, req('DESCRIBE', 'rtsp://127.0.0.1:5544/live/other', 2)]), ProtocolError, 1],
+    ['ANNOUNCE after DESCRIBE', concat([D, req('ANNOUNCE', URL, 2, [], SDP)]), ProtocolError, 1],
+    ['DESCRIBE after ANNOUNCE', concat([req('ANNOUNCE', URL, 1, [], SDP), req('DESCRIBE', URL, 2)]), ProtocolError, 1],
     ['DESCRIBE of a non-rtsp URI', req('DESCRIBE', 'http://h/live/x', 1), ParseError, 0],
     ['ANNOUNCE without host', req('ANNOUNCE', 'rtsp:///x', 1, [], SDP), ParseError, 0],
     ['malformed request', utf8Encode('DESCRIBE\r\n\r\n'), ParseError, 0],
@@ -313,10 +315,54 @@ describe('RtspServerConn: violations close without a response', () => {
     expect(() => d.conn.feed(req('DESCRIBE', URL, 1))).toThrow(ProtocolError);
   });
 
-  test('no free UDP port pair → close', () => {
-    const { conn } = setup({ allocUdpPorts: () => undefined });
+});
+
+describe('RtspServerConn: repeated DESCRIBE, UDP refusals', () => {
+  test('a repeated DESCRIBE of the same stream is answered again, without asking the handler', () => {
+    const { conn, calls, out } = setup();
+    conn.feed(concat([req('DESCRIBE', URL, 1), req('DESCRIBE', `${URL}?x=1`, 2)]));
+    const t = out();
+    expect(calls.describe.length).toBe(1);
+    const answers = t.split('RTSP/1.0 200 OK\r\n').slice(1);
+    expect(answers.length).toBe(2);
+    for (const [i, a] of answers.entries()) {
+      expect(a).toBe(`CSeq: ${i + 1}\r\nDate: ${DATE}\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
+    }
+    // SETUP and PLAY go on as usual, and a DESCRIBE after PLAY is answered too
+    conn.feed(req('SETUP', `${URL}/streamid=0`, 3, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']));
+    conn.feed(req('PLAY', URL, 4));
+    conn.feed(req('DESCRIBE', URL, 5));
+    expect(out()).toContain('CSeq: 5\r\nDate: ');
+    expect(conn.state).toBe('playing');
+    expect(calls.play.length).toBe(1);
+  });
+
+  test('a second DESCRIBE sent while the first is held is answered after it, once', async () => {
+    let resolve!: (r: RtspDescribeResult) => void;
+    const { conn, calls, out } = setup({ describe: () => new Promise((r) => (resolve = r)) });
+    conn.feed(concat([req('DESCRIBE', URL, 1), req('DESCRIBE', URL, 2)]));
+    expect(out()).toBe('');
+    resolve({ sdpText: SDP, controls: CONTROLS });
+    await tick();
+    const t = out();
+    expect(calls.describe.length).toBe(1);
+    expect(t.indexOf('CSeq: 1\r\n')).toBeLessThan(t.indexOf('CSeq: 2\r\n'));
+    expect(t.match(/application\/sdp/g)?.length).toBe(2);
+  });
+
+  test('no UDP port pair for the connection → 461 with CSeq; the connection stays and TCP works', () => {
+    const asked: number[] = [];
+    const { conn, calls, out } = setup({ allocUdpPorts: (i) => (asked.push(i), undefined) });
     conn.feed(req('DESCRIBE', URL, 1));
-    expect(() => conn.feed(req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP;unicast;client_port=1-2']))).toThrow(ProtocolError);
+    out();
+    conn.feed(req('SETUP', `${URL}/streamid=0`, 2, ['Transport: RTP/AVP;unicast;client_port=1-2']));
+    expect(out()).toBe('RTSP/1.0 461 Unsupported Transport\r\nCSeq: 2\r\n\r\n');
+    expect(asked).toEqual([1]); // streamid=0 is the video track, second in LAL's setup order
+    expect(calls.setup.length).toBe(0);
+    expect(conn.state).toBe('described');
+    conn.feed(req('SETUP', `${URL}/streamid=0`, 3, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']));
+    expect(out()).toStartWith('RTSP/1.0 200 OK\r\nCSeq: 3\r\n');
+    expect(calls.setup.length).toBe(1);
   });
 });
 

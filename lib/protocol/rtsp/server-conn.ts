@@ -1,12 +1,12 @@
 /**
- * Sans-I/O RTSP server connection (protocols.md §3; urls.md §4; behaviour.md §5.5;
- * quirks.md Q-RTSP-1…5; RFC 2326): bytes in through `feed()`, responses out through the
+ * Sans-I/O RTSP server connection (docs/protocols.md §3; docs/urls.md §4; docs/behaviour.md §5.5;
+ * docs/quirks.md Q-RTSP-1…5; RFC 2326): bytes in through `feed()`, responses out through the
  * injected ByteSink, decisions through a handler (the server session).
  *
  * Requests are processed strictly in order. ANNOUNCE and DESCRIBE ask the handler, which may
  * answer later (a Promise): a DESCRIBE is held until the stream has an SDP. While an answer is
  * pending, later input is queued (at most MAX_QUEUED_WHILE_WAITING items) and processed after
- * it. Responses use the exact layouts of protocols.md §3.2 (header order included):
+ * it. Responses use the exact layouts of docs/protocols.md §3.2 (header order included):
  *
  *   OPTIONS   200 | Server: lal<ver> | CSeq | Public: DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN
  *   DESCRIBE  200 | CSeq | Date | Content-Type: application/sdp | Content-Length | <sdp>
@@ -16,15 +16,22 @@
  *   ANNOUNCE, TEARDOWN  200 | CSeq
  *   401       401 | CSeq | Date | WWW-Authenticate
  *
- * Decisions and deviations from upstream (documented per quirks.md):
+ * Decisions and deviations from upstream (documented per docs/quirks.md):
  * - PAUSE, GET_PARAMETER, SET_PARAMETER: `200 OK | CSeq | Session` (Q-RTSP-3 FIX; PAUSE does
  *   not pause). Other methods: `501 Not Implemented | CSeq` (upstream: no response).
  * - A request without CSeq gets `RTSP/1.0 400 Bad Request` (no CSeq: there is none to echo;
  *   RFC 2326 §12.17 makes CSeq mandatory) and the connection ends (ProtocolError).
  * - Malformed bytes (ParseError), a failed or refused step, SETUP before ANNOUNCE/DESCRIBE or
  *   for an unknown track, PLAY before DESCRIBE, RECORD before ANNOUNCE (upstream: no check), a
- *   second ANNOUNCE/DESCRIBE, or unsupported transports end the connection without a response
- *   (§3.1). Authentication: see auth.ts (Basic works, digest nonces must be ours).
+ *   second ANNOUNCE, ANNOUNCE after DESCRIBE (or the reverse), a DESCRIBE of another stream, or
+ *   unsupported transports end the connection without a response (§3.1). Authentication: see
+ *   auth.ts (Basic works, digest nonces must be ours).
+ * - A repeated DESCRIBE of the same stream on one connection is answered again with the SDP this
+ *   connection was given (as upstream; some clients re-DESCRIBE before SETUP). It creates no
+ *   second player and does not ask the handler again.
+ * - A UDP SETUP the handler has no port pair for (`allocUdpPorts` returns undefined: the
+ *   connection's pair limit, or none free) is answered `461 Unsupported Transport | CSeq` and the
+ *   connection stays open: a client may retry the track over TCP (ffmpeg does).
  * - SETUP `RTP/AVP/TCP` without `interleaved=` gets channels 2i-2i+1 assigned (upstream would
  *   fail); with `interleaved=` the Transport is echoed verbatim.
  * - ws mode (RTSP over WebSocket, §3.7): every response, ANNOUNCE/RECORD included
@@ -48,11 +55,11 @@ import { RtspServerAuth, type RtspAuthMethodValue } from './auth.ts';
 import { formatRtspTransport, parseRtspTransport, type RtspSetupTrack, type RtspTcpSetup } from './transport.ts';
 import { parseRtspUrl } from './url.ts';
 
-/** The session id of every session (quirks.md Q-RTSP-4 KEEP). */
+/** The session id of every session (docs/quirks.md Q-RTSP-4 KEEP). */
 export const RTSP_SESSION_ID = '191201771';
 /** `Public` of the OPTIONS answer, as upstream. */
 export const RTSP_PUBLIC_METHODS = 'DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD, TEARDOWN';
-/** `Server` of the OPTIONS answer (protocols.md §1). */
+/** `Server` of the OPTIONS answer (docs/protocols.md §1). */
 export const RTSP_SERVER_NAME = `lal${LAL_VERSION}`;
 /**
  * Items (requests or interleaved frames) queued while ANNOUNCE/DESCRIBE waits for the
@@ -74,7 +81,7 @@ export function formatRtspDate(d: Date, offsetMinutes = -d.getTimezoneOffset(), 
   return `${DAYS[w.getUTCDay()]}, ${p2(w.getUTCDate())} ${MONTHS[w.getUTCMonth()]} ${w.getUTCFullYear()} ${p2(w.getUTCHours())}:${p2(w.getUTCMinutes())}:${p2(w.getUTCSeconds())} ${abbr}`;
 }
 
-/** What ANNOUNCE and DESCRIBE identify (urls.md §4). */
+/** What ANNOUNCE and DESCRIBE identify (docs/urls.md §4). */
 export interface RtspStreamInfo {
   /** The request URI as sent. */
   url: string;
@@ -99,7 +106,7 @@ export type RtspServerSetup =
   | RtspTcpSetup
   | (RtspSetupTrack & {
       transport: 'udp';
-      /** Where to send RTP/RTCP: the control connection's address (protocols.md §3.3). */
+      /** Where to send RTP/RTCP: the control connection's address (docs/protocols.md §3.3). */
       clientIp: string;
       clientRtpPort: number;
       clientRtcpPort: number;
@@ -115,7 +122,7 @@ export interface RtspServerHandler {
   onAnnounce(info: RtspStreamInfo & { sdpText: string }): Awaitable<RtspTracks | false | undefined>;
   /**
    * DESCRIBE (player, after authentication): join the hub; resolve with the SDP once the stream
-   * has one (may stay pending, behaviour.md §5.5); undefined = refuse (→ close).
+   * has one (may stay pending, docs/behaviour.md §5.5); undefined = refuse (→ close).
    */
   onDescribe(info: RtspStreamInfo): Awaitable<RtspDescribeResult | undefined>;
   /** SETUP accepted for a track; called before the response is written (throw to refuse). */
@@ -136,10 +143,13 @@ export interface RtspServerConnOptions {
   sink: ByteSink;
   log: Logger;
   handler: RtspServerHandler;
-  /** `rtsp.auth_enable`: challenge DESCRIBE (protocols.md §3.5). */
+  /** `rtsp.auth_enable`: challenge DESCRIBE (docs/protocols.md §3.5). */
   auth?: { method: RtspAuthMethodValue; username: string; password: string };
-  /** A server-side UDP port pair from the server's allocator (undefined = none free → close). */
-  allocUdpPorts: () => { rtp: number; rtcp: number } | undefined;
+  /**
+   * A server-side UDP port pair for the SETUP of track `trackIndex` (an index into the controls);
+   * undefined = none for this connection (its limit, or none free) → `461`, the connection stays.
+   */
+  allocUdpPorts: (trackIndex: number) => { rtp: number; rtcp: number } | undefined;
   /** IP of the control connection's peer (UDP media goes there). */
   clientIp: string;
   /** RTSP over WebSocket: wrap every response in a binary WS frame (the caller un-frames input). */
@@ -403,7 +413,7 @@ export class RtspServerConn {
   }
 
   private onDescribe(req: RtspRequest, cseq: string): void {
-    this.requireFresh('DESCRIBE');
+    if (this._role !== 'sub') this.requireFresh('DESCRIBE');
     if (this.auth !== undefined) {
       const r = this.auth.verify('DESCRIBE', req.headers.get('Authorization'));
       if (r === 'missing') {
@@ -417,6 +427,17 @@ export class RtspServerConn {
       if (r !== 'ok') throw new ProtocolError(`rtsp: DESCRIBE authentication failed (${r})`, 'auth');
     }
     const info = this.streamInfo(req.uri);
+    if (this._role === 'sub') {
+      // Requests are processed in order, so the first DESCRIBE was answered (or refused, which
+      // closed the connection) before this one is looked at.
+      const first = this._info;
+      if (!first || first.appName !== info.appName || first.streamName !== info.streamName) {
+        throw new ProtocolError(`rtsp: DESCRIBE of ${info.streamName} after DESCRIBE of ${first?.streamName ?? '?'} on one connection`, 'sequence');
+      }
+      this.log.debug(`rtsp < DESCRIBE ${req.uri} again`);
+      this.replySdp(cseq, this._sdpText);
+      return;
+    }
     this._role = 'sub';
     this._info = info;
     this.log.info(`rtsp < DESCRIBE ${req.uri}`);
@@ -425,17 +446,21 @@ export class RtspServerConn {
       this._controls = r.controls.slice();
       this._sdpText = r.sdpText;
       this._state = 'described';
-      this.reply(
-        [
-          ['CSeq', cseq],
-          ['Date', this.date()],
-          ['Content-Type', 'application/sdp'],
-          ['Content-Length', String(Buffer.byteLength(r.sdpText, 'utf8'))],
-        ],
-        200,
-        r.sdpText,
-      );
+      this.replySdp(cseq, r.sdpText);
     });
+  }
+
+  private replySdp(cseq: string, sdpText: string): void {
+    this.reply(
+      [
+        ['CSeq', cseq],
+        ['Date', this.date()],
+        ['Content-Type', 'application/sdp'],
+        ['Content-Length', String(Buffer.byteLength(sdpText, 'utf8'))],
+      ],
+      200,
+      sdpText,
+    );
   }
 
   private onSetup(req: RtspRequest, cseq: string): void {
@@ -458,8 +483,12 @@ export class RtspServerConn {
       this.handler.onSetup({ trackIndex, control, uri: req.uri, transport: 'tcp', rtpChannel: channels[0], rtcpChannel: channels[1] });
     } else {
       const client = spec.clientPort as [number, number];
-      const ports = this.allocUdpPorts();
-      if (ports === undefined) throw new ProtocolError('rtsp: no free UDP port pair for SETUP', 'no-port');
+      const ports = this.allocUdpPorts(trackIndex);
+      if (ports === undefined) {
+        this.log.debug(`rtsp < SETUP ${req.uri} over UDP: no port pair for this connection, 461`);
+        this.reply([['CSeq', cseq]], 461);
+        return;
+      }
       answer = formatRtspTransport({
         protocol: 'RTP/AVP/UDP',
         delivery: 'unicast',

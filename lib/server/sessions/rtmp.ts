@@ -1,7 +1,13 @@
 /**
  * RTMP server session: binds one TCP connection's RtmpServerConn to the hub (publisher or player).
- * Session id `RTMPPUBSUB<n>`; base type PUBSUB until publish/play (http-api.md §3.4).
+ * Session id `RTMPPUBSUB<n>`; base type PUBSUB until publish/play (docs/http-api.md §3.4).
  * Errors end this session only, with one log line naming it.
+ *
+ * Bounds: publish or play within COMMAND_PHASE_TIMEOUT_MS of connecting (a total deadline);
+ * publishers that send nothing for PUBLISHER_READ_TIMEOUT_MS close; replies (handshake, command
+ * results, pings, acknowledgements) waiting for a client that does not read are bounded by
+ * MAX_PENDING_REPLY_BYTES until it plays, and for publishers throughout (reply-bound.ts); a
+ * player's connection is under its output's slow-player policy (SinkGuard) instead.
  */
 import type { TcpConn, ConnHandler } from '../../net/tcp.ts';
 import type { Logger } from '../../core/log.ts';
@@ -10,7 +16,8 @@ import { RtmpServerConn } from '../../protocol/rtmp/server-conn.ts';
 import type { RtmpMessage } from '../../protocol/rtmp/chunk-reader.ts';
 import { RtmpToAv } from '../../remux/rtmp.ts';
 import { SessionStat } from '../stat.ts';
-import { PacketOutput } from '../output.ts';
+import { CloseReason, PacketOutput } from '../output.ts';
+import { MAX_PENDING_REPLY_BYTES, repliesOverBound } from './reply-bound.ts';
 import { rtmpFramer } from '../framers.ts';
 import type { Stream, Publisher, Presence } from '../stream.ts';
 import { COMMAND_PHASE_TIMEOUT_MS, PUBLISHER_READ_TIMEOUT_MS, type LiveSession, type ServerContext } from '../context.ts';
@@ -61,12 +68,28 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
         this.log.warn(`closing: ${errorDetail(e)}`);
         this.close('protocol error');
       }
+      return;
+    }
+    this.checkReplies();
+  }
+
+  /** Replies waiting for a client that does not read: the player's SinkGuard, else reply-bound.ts. */
+  private checkReplies(): void {
+    if (this.closed) return;
+    if (this.output) {
+      this.output.out.guard.checkPending();
+      return;
+    }
+    const sink = this.conn.sink;
+    if (repliesOverBound(sink)) {
+      this.log.warn(`closing: ${sink.pendingBytes} bytes of replies unread (limit ${MAX_PENDING_REPLY_BYTES}), the client does not read`);
+      this.close(CloseReason.SlowConsumer);
     }
   }
 
   onClose(err?: Error): void {
     if (err) this.log.debug(`socket error: ${err.message}`);
-    this.close('peer closed');
+    this.close(CloseReason.PeerClosed);
   }
 
   private onPublish(info: { streamName: string; urlParam: string; url: string }): boolean {
@@ -132,6 +155,8 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
   }
 
   tick(nowMs: number): void {
+    if (this.closed) return;
+    this.checkReplies();
     if (this.closed) return;
     if (this.stat.baseType === 'PUBSUB' && nowMs - this.openedAt > COMMAND_PHASE_TIMEOUT_MS) {
       this.log.warn('closing: no publish/play within 10 s');

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { silentLogger } from '../../core/log.ts';
+import { createConsola } from 'consola';
+import { silentLogger, type Logger } from '../../core/log.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import type { AvPacket } from '../../core/packet.ts';
 import { TcpSink } from '../../net/sink.ts';
@@ -13,9 +14,17 @@ import { StreamHub } from '../hub.ts';
 import { SessionIdGen } from '../stat.ts';
 import type { PacketConsumer } from '../output.ts';
 import { rtpBranchDef } from '../rtp-branch.ts';
-import { RtspSession, createRtspShared, wsRtspUpgradeHead } from './rtsp.ts';
+import { MAX_UDP_PAIRS_PER_CONNECTION, RtspSession, createRtspShared, wsRtspUpgradeHead } from './rtsp.ts';
+import { MAX_PENDING_REPLY_BYTES } from './reply-bound.ts';
 
-function context(rtsp: Record<string, unknown> = {}): ServerContext {
+/** A logger that keeps every line (level, text) for assertions. */
+function captureLog() {
+  const lines: string[] = [];
+  const log = createConsola({ level: 5, reporters: [{ log: (o) => lines.push(`${o.type} ${o.tag ? `[${o.tag}] ` : ''}${o.args.join(' ')}`) }] });
+  return { log, lines };
+}
+
+function context(rtsp: Record<string, unknown> = {}, log: Logger = silentLogger): ServerContext {
   const config = parseConfig(
     JSON.stringify({
       rtmp: { enable: false },
@@ -28,21 +37,25 @@ function context(rtsp: Record<string, unknown> = {}): ServerContext {
   return {
     config,
     limits: {},
-    hub: new StreamHub({ gopNum: 1, log: silentLogger }),
+    hub: new StreamHub({ gopNum: 1, log }),
     ids: new SessionIdGen(),
-    log: silentLogger,
+    log,
     sessions: new Set<LiveSession>(),
     branches: { rtp: rtpBranchDef({ log: silentLogger }) },
   };
 }
 
-function fakeConn() {
+/** A connection whose peer reads `readable` bytes at most (default: everything). */
+function fakeConn(readable = Infinity) {
   const out: Uint8Array[] = [];
   let ended = false;
+  let room = readable;
   const sink = new TcpSink({
     write: (d) => {
-      out.push(d.slice());
-      return d.length;
+      const n = Math.min(d.length, room);
+      room -= n;
+      if (n > 0) out.push(d.slice(0, n));
+      return n;
     },
     end: () => {
       ended = true;
@@ -117,6 +130,101 @@ describe('RtspSession (in memory)', () => {
     expect(f.ended()).toBe(true);
     expect(stream.publisher).toBeUndefined();
     expect(ctx.sessions.size).toBe(0);
+  });
+
+  test('answers to a client that does not read are bounded: pipelined OPTIONS close the session as slow-consumer', () => {
+    const cap = captureLog();
+    const ctx = context({}, cap.log);
+    const shared = createRtspShared(ctx);
+    const f = fakeConn(64 * 1024); // the kernel takes 64 KiB, then the client reads nothing
+    const s = new RtspSession(shared, f.conn, false);
+    const one = enc('OPTIONS rtsp://127.0.0.1/live/x RTSP/1.0\r\nCSeq: 1\r\n\r\n');
+    const burst = new Uint8Array(one.length * 500);
+    for (let i = 0; i < 500; i++) burst.set(one, i * one.length);
+    let sent = 0;
+    while (!f.ended() && sent < 60 * 1024 * 1024) {
+      s.onData(burst);
+      sent += burst.length;
+      expect(f.conn.sink.pendingBytes).toBeLessThan(MAX_PENDING_REPLY_BYTES + 2 * burst.length * 4);
+    }
+    expect(f.ended()).toBe(true);
+    expect(s.closed).toBe(true);
+    expect(sent).toBeLessThan(2 * 1024 * 1024); // cut long before the 60 MB were read
+    expect(ctx.sessions.size).toBe(0);
+    const closing = cap.lines.filter((l) => l.includes('closing') || l.includes('closed'));
+    expect(closing.some((l) => l.startsWith('warn') && l.includes('the client does not read'))).toBe(true);
+    expect(closing.some((l) => l.includes('(slow-consumer)'))).toBe(true);
+  });
+
+  test('the request phase is a total deadline: a client sending a byte a second is cut at the command timeout', () => {
+    const ctx = context();
+    const shared = createRtspShared(ctx, { commandTimeoutMs: 10_000 });
+    const t = performance.now();
+    const f = fakeConn();
+    const s = new RtspSession(shared, f.conn, false);
+    const text = enc('OPTIONS rtsp://127.0.0.1/live/x RTSP/1.0\r\nCSeq: 1\r\nX-Slow: ' + 'a'.repeat(100));
+    let i = 0;
+    for (; i < text.length && !f.ended(); i++) {
+      s.onData(text.subarray(i, i + 1));
+      s.tick(t + (i + 1) * 1000);
+    }
+    expect(f.ended()).toBe(true);
+    expect(i).toBeLessThanOrEqual(11);
+    // a client that asks once and then waits gets the same 10 s from connecting, no more
+    const g = fakeConn();
+    const p = new RtspSession(shared, g.conn, false);
+    p.onData(enc('OPTIONS rtsp://127.0.0.1/live/x RTSP/1.0\r\nCSeq: 1\r\n\r\n'));
+    p.tick(t + 9000);
+    expect(g.ended()).toBe(false);
+    p.tick(t + 10_500);
+    expect(g.ended()).toBe(true);
+  });
+
+  test(`UDP: a repeated SETUP of a track reuses its pair; at most ${MAX_UDP_PAIRS_PER_CONNECTION} pairs per connection, then 461`, () => {
+    const ctx = context();
+    const shared = createRtspShared(ctx, { udpPorts: { min: 44000 + 2 * Math.floor(Math.random() * 3000), max: 60000 } });
+    const f = fakeConn();
+    const s = new RtspSession(shared, f.conn, false);
+    const tracks = 6;
+    let sdp = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n';
+    for (let i = 0; i < tracks; i++) sdp += `m=audio 0 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=control:streamid=${i}\r\n`;
+    s.onData(enc(`ANNOUNCE rtsp://127.0.0.1/live/many RTSP/1.0\r\nCSeq: 1\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`));
+    let cseq = 2;
+    const setup = (track: number, port: number) => {
+      s.onData(enc(`SETUP rtsp://127.0.0.1/live/many/streamid=${track} RTSP/1.0\r\nCSeq: ${cseq++}\r\nTransport: RTP/AVP/UDP;unicast;client_port=${port}-${port + 1};mode=record\r\n\r\n`));
+      return f.items().at(-1) as RtspResponse;
+    };
+    const first = setup(0, 5000).headers.get('Transport');
+    for (let i = 0; i < 100; i++) expect(setup(0, 5002).headers.get('Transport')).toBe(first!.replace('5000-5001', '5002-5003'));
+    expect(shared.udp.inUse).toBe(1);
+    const statuses = [1, 2, 3, 4, 5].map((t) => setup(t, 6000 + 2 * t).status);
+    expect(statuses).toEqual([200, 200, 200, 461, 461]);
+    expect(shared.udp.inUse).toBe(MAX_UDP_PAIRS_PER_CONNECTION);
+    // over TCP the refused track is fine, and a track moved to TCP gives its pair back
+    s.onData(enc(`SETUP rtsp://127.0.0.1/live/many/streamid=4 RTSP/1.0\r\nCSeq: ${cseq++}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=8-9;mode=record\r\n\r\n`));
+    s.onData(enc(`SETUP rtsp://127.0.0.1/live/many/streamid=0 RTSP/1.0\r\nCSeq: ${cseq++}\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n`));
+    expect(f.items().slice(-2).map((r) => (r as RtspResponse).status)).toEqual([200, 200]);
+    expect(shared.udp.inUse).toBe(MAX_UDP_PAIRS_PER_CONNECTION - 1);
+    expect(f.ended()).toBe(false);
+    s.close('test');
+    expect(shared.udp.inUse).toBe(0);
+  });
+
+  test('a repeated DESCRIBE is answered again by the same player', () => {
+    const ctx = context();
+    const shared = createRtspShared(ctx);
+    const pub = fakeConn();
+    const ps = new RtspSession(shared, pub.conn, false);
+    ps.onData(announce('d'));
+    const f = fakeConn();
+    const s = new RtspSession(shared, f.conn, false);
+    s.onData(enc('DESCRIBE rtsp://127.0.0.1/live/d RTSP/1.0\r\nCSeq: 1\r\n\r\n'));
+    s.onData(enc('DESCRIBE rtsp://127.0.0.1/live/d RTSP/1.0\r\nCSeq: 2\r\n\r\n'));
+    const answers = f.items() as RtspResponse[];
+    expect(answers.map((a) => [a.status, a.headers.get('CSeq')])).toEqual([[200, '1'], [200, '2']]);
+    expect(new TextDecoder().decode(answers[1].body)).toBe(PCMA_SDP);
+    expect(ctx.hub.get('d')!.sessions()).toEqual([s]);
+    expect(f.ended()).toBe(false);
   });
 
   test('timeouts: silence before PLAY/RECORD, a held DESCRIBE bounded by the idle timeout, an idle publisher', () => {

@@ -1,20 +1,30 @@
 /**
- * RTSP server sessions (protocols.md §3; behaviour.md §3–§5.5, §12; http-api.md §3.3–§3.4;
- * quirks.md Q-RTSP-*, Q-API-11, Q-TMO-1): binds one control connection's RtspServerConn to the
+ * RTSP server sessions (docs/protocols.md §3; docs/behaviour.md §3–§5.5, §12; docs/http-api.md §3.3–§3.4;
+ * docs/quirks.md Q-RTSP-*, Q-API-11, Q-TMO-1): binds one control connection's RtspServerConn to the
  * hub, as a publisher (ANNOUNCE/RECORD, RTP in over interleaved TCP or UDP) or a player
  * (DESCRIBE/PLAY, RTP out over interleaved TCP, UDP, or RTSP-over-WebSocket frames).
- * RTSPS is the same over TLS; ws-rtsp (protocols.md §3.7) upgrades an HTTP request first.
+ * RTSPS is the same over TLS; ws-rtsp (docs/protocols.md §3.7) upgrades an HTTP request first.
  *
  * Ids: the control connection is `RTSPSRVCMD<n>` (internal); ANNOUNCE makes it `RTSPPUB<n>`,
- * DESCRIBE `RTSPSUB<n>`. Byte accounting (http-api.md §3.3): RTSP command text is not counted;
+ * DESCRIBE `RTSPSUB<n>`. Byte accounting (docs/http-api.md §3.3): RTSP command text is not counted;
  * publishers count RTP/RTCP received and the RTCP receiver reports they send (Q-API-11 FIX);
  * players count RTP packet bytes sent. Errors end this session only, with one log line.
  *
- * Timeouts: a connection that has not started (PLAY/RECORD) closes when its client stays silent
- * for `commandTimeoutMs` (10 s; a client that SETUPs and vanishes) unless its DESCRIBE is held
- * for the stream's SDP; publishers with nothing received and players with nothing sent for
- * `idleTimeoutMs` (120 s, behaviour.md §12; this also bounds a held DESCRIBE) close. Players over
- * TCP follow the slow-player policy (SinkGuard); UDP output has no backpressure.
+ * Bounds (docs/architecture.md §1.7; every one ends the session with one log line naming it):
+ * - Request phase: a connection must reach PLAY or RECORD within `commandTimeoutMs` (10 s,
+ *   docs/quirks.md Q-TMO-1) of connecting — a total deadline, not an idle timer, so a client
+ *   dribbling a byte a second is cut as surely as a silent one (ws-rtsp: the HTTP upgrade counts
+ *   too). The exception is a DESCRIBE held for a stream that has no SDP yet: the client can do
+ *   nothing but wait, so the hold is bounded by `idleTimeoutMs` (120 s, docs/behaviour.md §12,
+ *   docs/quirks.md Q-TMO-1), and the 10 s deadline starts again when the answer is sent.
+ * - Replies: until PLAY, and for publishers throughout, at most MAX_PENDING_REPLY_BYTES of
+ *   answers may wait for a client that does not read (pipelined requests are cheap to send);
+ *   past that the session closes as slow-consumer. A playing player's connection is under its
+ *   RtpOutput's slow-player policy (SinkGuard) instead, answers included.
+ * - UDP: at most MAX_UDP_PAIRS_PER_CONNECTION port pairs per connection; a repeated SETUP of a
+ *   track reuses the track's pair; a SETUP past the limit is answered 461 (the client may use TCP).
+ * - Started sessions: publishers with nothing received and players with nothing sent for
+ *   `idleTimeoutMs` close. UDP output has no backpressure.
  */
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../core/log.ts';
@@ -35,20 +45,28 @@ import { SessionStat } from '../stat.ts';
 import type { Stream, Publisher, Presence, RtpSource } from '../stream.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
 import { COMMAND_PHASE_TIMEOUT_MS, PUBLISHER_READ_TIMEOUT_MS, type LiveSession, type ServerContext } from '../context.ts';
+import { CloseReason } from '../output.ts';
+import { MAX_PENDING_REPLY_BYTES, closeAfterFlush, repliesOverBound } from './reply-bound.ts';
 import { RtpOutput, type RtpBranch, type RtpDelivery } from '../rtp-branch.ts';
 import { UdpPortAllocator, type UdpPair } from '../udp-ports.ts';
 
-/** Players with nothing sent, publishers with nothing received, for this long are closed (behaviour.md §12). */
+/** Players with nothing sent, publishers with nothing received, for this long are closed (docs/behaviour.md §12). */
 export const RTSP_IDLE_TIMEOUT_MS = PUBLISHER_READ_TIMEOUT_MS;
 /** Drop counters of a publisher are reported at most this often. */
 const DROP_REPORT_INTERVAL_MS = 10_000;
+/**
+ * UDP port pairs one RTSP connection may hold: one per track of an audio+video stream, with room
+ * for a stream of up to four tracks. Each pair is two sockets, so this also bounds the file
+ * descriptors one connection can make the server open.
+ */
+export const MAX_UDP_PAIRS_PER_CONNECTION = 4;
 
 export interface RtspListenerOptions {
-  /** Silence allowed before PLAY/RECORD (quirks.md Q-TMO-1); default 10 s. */
+  /** Silence allowed before PLAY/RECORD (docs/quirks.md Q-TMO-1); default 10 s. */
   commandTimeoutMs?: number;
   /** No media for this long closes a started session; default 120 s. */
   idleTimeoutMs?: number;
-  /** UDP port-pair range (default 30000–60000, protocols.md §3.3). */
+  /** UDP port-pair range (default 30000–60000, docs/protocols.md §3.3). */
   udpPorts?: { min: number; max: number };
 }
 
@@ -71,7 +89,7 @@ export interface RtspShared {
 const SERVER = `lal${LAL_VERSION}`;
 const enc = new TextEncoder();
 
-/** protocols.md §3.7: upstream's 101 answer, byte for byte (sic "Protocol", no space after two colons). */
+/** docs/protocols.md §3.7: upstream's 101 answer, byte for byte (sic "Protocol", no space after two colons). */
 export function wsRtspUpgradeHead(key: string): Uint8Array {
   return enc.encode(
     `HTTP/1.1 101 Switching Protocol\r\nServer: ${SERVER}\r\nSec-WebSocket-Accept:${wsAcceptKey(key)}\r\nKeep-Alive: timeout=15, max=100\r\n` +
@@ -87,7 +105,7 @@ function ipOf(remoteAddr: string): string {
   return ip;
 }
 
-/** Conn track order for SETUP matching: audio first, then video, then the rest (protocols.md §3.3). */
+/** Conn track order for SETUP matching: audio first, then video, then the rest (docs/protocols.md §3.3). */
 function setupOrder(tracks: readonly SdpTrack[]): number[] {
   const idx = tracks.map((_, i) => i);
   const rank = (t: SdpTrack) => (t.kind === 'audio' ? 0 : t.kind === 'video' ? 1 : 2);
@@ -123,11 +141,17 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
   private order: number[] = [];
   private started = false;
   private teardown = false;
-  private readonly pairs: UdpPair[] = [];
-  private pendingPair: UdpPair | undefined;
+  /** Live UDP pairs by SDP track index (at most MAX_UDP_PAIRS_PER_CONNECTION). */
+  private readonly pairs = new Map<number, UdpPair>();
+  /** The pair offered to the SETUP being answered (new, or the track's own on a re-SETUP). */
+  private pendingPair: { track: number; pair: UdpPair } | undefined;
+  /** When the request phase (the 10 s deadline) began: connect, or the answer of a held DESCRIBE. */
+  private phaseSince = performance.now();
+  /** When the DESCRIBE now held for the stream's SDP was received. */
+  private heldSince = 0;
+  private warnedPairLimit = false;
   private mediaRead = 0;
   private mediaWrote = 0;
-  private lastReadAt = performance.now();
   private lastActivityAt = performance.now();
   private lastActivityBytes = -1;
   // ws mode
@@ -163,7 +187,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
       ws,
       clientIp: ipOf(conn.remoteAddr),
       auth: cfg.auth_enable && authOk ? { method: cfg.auth_method as 0 | 1, username: cfg.username, password: cfg.password } : undefined,
-      allocUdpPorts: () => this.allocUdpPorts(),
+      allocUdpPorts: (trackIndex) => this.allocUdpPorts(trackIndex),
       handler: {
         onAnnounce: (info) => this.onAnnounce(info),
         onDescribe: (info) => this.onDescribe(info),
@@ -203,12 +227,29 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
 
   onData(chunk: Uint8Array): void {
     if (this.closed) return;
-    this.lastReadAt = performance.now();
     try {
       if (this.ws) this.onWsData(chunk);
       else this.rtsp.feed(chunk);
     } catch (e) {
       this.failed(e);
+      return;
+    }
+    this.checkReplies();
+  }
+
+  /**
+   * Answers waiting for a client that does not read are bounded: by the player's SinkGuard once
+   * it plays, by MAX_PENDING_REPLY_BYTES before that and for publishers (reply-bound.ts).
+   */
+  private checkReplies(): void {
+    if (this.closed) return;
+    if (this.started && this.output) {
+      this.output.out.guard.checkPending();
+      return;
+    }
+    if (repliesOverBound(this.sink)) {
+      this.log.warn(`closing: ${this.sink.pendingBytes} bytes of answers unread (limit ${MAX_PENDING_REPLY_BYTES}), the client does not read`);
+      this.close(CloseReason.SlowConsumer);
     }
   }
 
@@ -229,7 +270,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
       const r = this.http.feed(chunk);
       if (!r) return;
       this.http = undefined;
-      // protocols.md §3.7: any request is upgraded, even without the upgrade headers
+      // docs/protocols.md §3.7: any request is upgraded, even without the upgrade headers
       this.sink.write(wsRtspUpgradeHead(r.request.headers['sec-websocket-key'] ?? ''));
       data = r.rest;
       if (data.length === 0) return;
@@ -254,18 +295,47 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
 
   onClose(err?: Error): void {
     if (err) this.log.debug(`socket error: ${err.message}`);
-    this.close('peer closed');
+    this.close(CloseReason.PeerClosed);
   }
 
   // ---- RTSP handler -------------------------------------------------------------------------
 
-  private allocUdpPorts(): { rtp: number; rtcp: number } | undefined {
+  /**
+   * The port pair for a UDP SETUP of `trackIndex`: the track's own on a repeated SETUP, else a
+   * new one while the connection holds fewer than MAX_UDP_PAIRS_PER_CONNECTION.
+   */
+  private allocUdpPorts(trackIndex: number): { rtp: number; rtcp: number } | undefined {
     if (this.ws) return undefined; // ws-rtsp players must use interleaved transport
-    const p = this.shared.udp.alloc();
-    if (!p) return undefined;
-    this.pendingPair?.close();
-    this.pendingPair = p;
-    return { rtp: p.rtpPort, rtcp: p.rtcpPort };
+    const track = this.order[trackIndex];
+    if (track === undefined) return undefined;
+    this.dropPendingPair();
+    let pair = this.pairs.get(track);
+    if (!pair) {
+      if (this.pairs.size >= MAX_UDP_PAIRS_PER_CONNECTION) {
+        if (!this.warnedPairLimit) this.log.warn(`UDP SETUP of track ${track} answered 461: the connection already holds ${this.pairs.size} port pairs (limit ${MAX_UDP_PAIRS_PER_CONNECTION})`);
+        this.warnedPairLimit = true;
+        return undefined;
+      }
+      pair = this.shared.udp.alloc();
+      if (!pair) return undefined;
+    }
+    this.pendingPair = { track, pair };
+    return { rtp: pair.rtpPort, rtcp: pair.rtcpPort };
+  }
+
+  /** A pair offered to a SETUP that was not completed: released unless its track owns it. */
+  private dropPendingPair(): void {
+    const p = this.pendingPair;
+    this.pendingPair = undefined;
+    if (p && this.pairs.get(p.track) !== p.pair) p.pair.close();
+  }
+
+  /** The track is set up again (over TCP, or UDP with another pair): its old pair goes. */
+  private releaseTrackPair(track: number, keep?: UdpPair): void {
+    const old = this.pairs.get(track);
+    if (!old || old === keep) return;
+    this.pairs.delete(track);
+    old.close();
   }
 
   private becomeStat(prefix: 'RTSPPUB' | 'RTSPSUB'): void {
@@ -341,11 +411,14 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
       return answer(branch.sdp);
     }
     this.log.info(`play ${info.streamName}: DESCRIBE held until the stream has an SDP`);
+    this.heldSince = performance.now();
     return new Promise((resolve) => {
       this.cancelWait = branch.whenSdp((sdp) => {
         this.cancelWait = undefined;
         if (this.closed) return;
         this.log.info(`play ${info.streamName}: described`);
+        // The client could do nothing while held: its request phase starts again now.
+        this.phaseSince = performance.now();
         resolve(answer(sdp));
       });
     });
@@ -356,7 +429,9 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     const sdp = this.sdp?.tracks[track];
     if (track === undefined || !sdp) throw new LalError('rtsp-setup', `rtsp: SETUP for unknown track ${info.trackIndex}`);
     if (info.transport === 'tcp') {
+      this.releaseTrackPair(track);
       if (this.role === 'pub') {
+        delete this.pubTracks[track].pair;
         this.chanMap.set(info.rtpChannel, { track, rtcp: false });
         this.chanMap.set(info.rtcpChannel, { track, rtcp: true });
         this.pubTracks[track].rtcpChannel = info.rtcpChannel;
@@ -366,10 +441,12 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
       this.log.debug(`setup ${sdp.control ?? track} over tcp, channels ${info.rtpChannel}-${info.rtcpChannel}`);
       return;
     }
-    const pair = this.pendingPair;
-    if (!pair) throw new LalError('rtsp-setup', 'rtsp: UDP SETUP without a port pair');
+    const pending = this.pendingPair;
+    if (!pending || pending.track !== track) throw new LalError('rtsp-setup', 'rtsp: UDP SETUP without a port pair');
     this.pendingPair = undefined;
-    this.pairs.push(pair);
+    const pair = pending.pair;
+    this.releaseTrackPair(track, pair);
+    this.pairs.set(track, pair);
     if (this.role === 'pub') {
       const pt = this.pubTracks[track];
       pt.pair = pair;
@@ -378,7 +455,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
       pair.onRtcp = (d, port, addr) => this.onUdpMedia(track, d, true, port, addr);
     } else {
       this.outTracks.set(track, { kind: 'udp', pair, host: info.clientIp, port: info.clientRtpPort });
-      // players' RTCP and NAT probes are not used (protocols.md §3.4)
+      // players' RTCP and NAT probes are not used (docs/protocols.md §3.4)
       pair.onRtp = () => this.playerUdpIn++;
       pair.onRtcp = () => this.playerUdpIn++;
     }
@@ -510,6 +587,8 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
 
   tick(nowMs: number): void {
     if (this.closed) return;
+    this.checkReplies();
+    if (this.closed) return;
     const bytes = this.role === 'pub' ? this.mediaRead : this.mediaWrote;
     if (bytes !== this.lastActivityBytes) {
       this.lastActivityBytes = bytes;
@@ -517,12 +596,12 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     }
     if (!this.started) {
       if (this.rtsp.isWaiting) {
-        if (nowMs - this.lastActivityAt > this.shared.idleTimeoutMs) {
+        if (nowMs - this.heldSince > this.shared.idleTimeoutMs) {
           this.log.warn(`closing: the stream had no SDP for ${Math.round(this.shared.idleTimeoutMs / 1000)} s`);
           this.close('describe timeout');
         }
-      } else if (nowMs - this.lastReadAt > this.shared.commandTimeoutMs) {
-        this.log.warn(`closing: no PLAY/RECORD and nothing from the client for ${Math.round(this.shared.commandTimeoutMs / 1000)} s`);
+      } else if (nowMs - this.phaseSince > this.shared.commandTimeoutMs) {
+        this.log.warn(`closing: no PLAY/RECORD within ${Math.round(this.shared.commandTimeoutMs / 1000)} s`);
         this.close('command timeout');
       }
       return;
@@ -535,7 +614,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     if (nowMs - this.lastDropReport >= DROP_REPORT_INTERVAL_MS) this.reportDrops(nowMs);
   }
 
-  /** Input drops (publisher) or failed UDP sends (player), at most once per interval (design.md §1.7 rule 9). */
+  /** Input drops (publisher) or failed UDP sends (player), at most once per interval (docs/architecture.md §1.7 rule 9). */
   private reportDrops(nowMs: number): void {
     let drops: number;
     let what: string;
@@ -584,10 +663,10 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     } else {
       this.log.debug(`closed (${reason})`);
     }
-    for (const p of this.pairs) p.close();
-    this.pendingPair?.close();
-    this.pendingPair = undefined;
-    if (this.teardown) this.sink.closeAfterFlush();
+    this.dropPendingPair();
+    for (const p of this.pairs.values()) p.close();
+    this.pairs.clear();
+    if (this.teardown) closeAfterFlush(this.sink);
     else this.sink.close();
   }
 }
@@ -608,7 +687,7 @@ export function createRtspShared(ctx: ServerContext, opts: RtspListenerOptions =
 /**
  * Start the RTSP (`rtsp.addr`), RTSPS (`rtsps_addr`) and RTSP-over-WebSocket (`ws_rtsp_addr`)
  * listeners of a running server. Failing to bind `rtsp.addr` rejects; RTSPS and ws-rtsp failures
- * (and missing certificates) are logged and skipped (config.md §3.8).
+ * (and missing certificates) are logged and skipped (docs/config.md §3.8).
  */
 export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerOptions = {}): Promise<RtspListeners> {
   const cfg = ctx.config.rtsp;
@@ -617,7 +696,7 @@ export async function startRtspListeners(ctx: ServerContext, opts: RtspListenerO
   const ports: RtspListeners['ports'] = {};
   const shared = createRtspShared(ctx, opts);
   const stop = () => {
-    for (const s of [...shared.sessions]) s.close('server shutdown');
+    for (const s of [...shared.sessions]) s.close(CloseReason.Shutdown);
     for (const l of listeners) l.stop(true);
     shared.udp.closeAll();
   };
