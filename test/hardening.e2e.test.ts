@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 import type { Socket } from 'bun';
 import { ffmpegPath } from './helpers/ffmpeg.ts';
 import { collect, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
-import { fixturePath, httpFlvClient } from './flv-tools.ts';
+import { fixturePath } from './flv-tools.ts';
+import { startHealthyStream, type HealthyStream } from './helpers/healthy-stream.ts';
+import { startServerProcess, type ServerProcess } from './helpers/server-process.ts';
 import { encodeRtpPacketInto, rtpPacketSize } from '../lib/protocol/rtp/packet.ts';
 import { RtspMessageReader, type RtspItem, type RtspResponse } from '../lib/protocol/rtsp/message.ts';
 import { simpleAuthSecret } from '../lib/server/simple-auth.ts';
@@ -29,57 +31,26 @@ const conf = join(root, 'conf');
 const tmp = mkdtempSync(join(tmpdir(), 'lal-harden-'));
 const AUTH_KEY = 'harden-test-key';
 
-interface Server {
-  pid: number;
-  ports: { rtmp: number; rtmps: number; http: number; https: number; api: number; rtsp: number; rtsps: number };
-  output: () => string;
-  logFile: string;
-}
-let srv: Server;
+let srv: ServerProcess;
+let logFile: string;
 
 beforeAll(async () => {
-  const c = JSON.parse(readFileSync(join(conf, 'lalserver.conf.json'), 'utf8'));
   const cert = join(conf, 'cert.pem');
   const key = join(conf, 'key.pem');
-  Object.assign(c.rtmp, { addr: '127.0.0.1:0', rtmps_enable: true, rtmps_addr: '127.0.0.1:0', rtmps_cert_file: cert, rtmps_key_file: key });
-  Object.assign(c.default_http, { http_listen_addr: '127.0.0.1:0', https_listen_addr: '127.0.0.1:0', https_cert_file: cert, https_key_file: key });
-  for (const k of ['httpflv', 'httpts', 'hls']) {
-    Object.assign(c[k], { http_listen_addr: '127.0.0.1:0', https_listen_addr: '127.0.0.1:0', https_cert_file: cert, https_key_file: key, enable_https: k === 'httpflv' });
-  }
-  c.hls.enable = false;
-  Object.assign(c.rtsp, { enable: true, addr: '127.0.0.1:0', rtsps_enable: true, rtsps_addr: '127.0.0.1:0', rtsps_cert_file: cert, rtsps_key_file: key, ws_rtsp_enable: false });
-  c.http_api.addr = '127.0.0.1:0';
-  c.pprof.enable = false;
-  // (d): simple auth on for RTMP publishing, with LAL's published dangerous secret
-  Object.assign(c.simple_auth, { key: AUTH_KEY, dangerous_lal_secret: 'pengrl', pub_rtmp_enable: true });
-  const logFile = join(tmp, 'logs', 'lalserver.log');
-  Object.assign(c.log, { level: 2, filename: logFile, is_to_stdout: true });
-  const file = join(tmp, 'lalserver.conf.json');
-  writeFileSync(file, JSON.stringify(c));
-  const p = spawnTracked([process.execPath, join(root, 'bin/lal.ts'), 'serve', '-c', file], { cwd: root, lifetime: 'file' });
-  const out = collect(p.stdout);
-  const err = collect(p.stderr);
-  const output = () => out.text() + err.text();
-  await waitFor(() => output().includes('server started'), 20_000, 'lal serve started');
-  const port = (re: RegExp) => {
-    const m = re.exec(output());
-    if (!m) throw new Error(`no ${re} in server output:\n${output()}`);
-    return Number(m[1]);
-  };
-  srv = {
-    pid: p.pid,
-    output,
-    logFile,
-    ports: {
-      rtmp: port(/rtmp listening on 127\.0\.0\.1:(\d+)/),
-      rtmps: port(/rtmps listening on 127\.0\.0\.1:(\d+)/),
-      http: port(/http \([^)]*\) listening on 127\.0\.0\.1:(\d+)/),
-      https: port(/https listening on 127\.0\.0\.1:(\d+)/),
-      api: port(/http api listening on 127\.0\.0\.1:(\d+)/),
-      rtsp: port(/rtsp listening on 127\.0\.0\.1:(\d+)/),
-      rtsps: port(/rtsps listening on 127\.0\.0\.1:(\d+)/),
+  const tls = { https_listen_addr: '127.0.0.1:0', https_cert_file: cert, https_key_file: key };
+  logFile = join(tmp, 'logs', 'lalserver.log');
+  srv = await startServerProcess(
+    {
+      rtmp: { rtmps_enable: true, rtmps_addr: '127.0.0.1:0', rtmps_cert_file: cert, rtmps_key_file: key },
+      default_http: tls,
+      httpflv: { ...tls, enable_https: true },
+      rtsp: { enable: true, addr: '127.0.0.1:0', rtsps_enable: true, rtsps_addr: '127.0.0.1:0', rtsps_cert_file: cert, rtsps_key_file: key },
+      // (d): simple auth on for RTMP publishing, with LAL's published dangerous secret
+      simple_auth: { key: AUTH_KEY, dangerous_lal_secret: 'pengrl', pub_rtmp_enable: true },
+      log: { level: 2, filename: logFile, is_to_stdout: true },
     },
-  };
+    'file',
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -87,52 +58,15 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** CPU seconds (user + system) the process has used so far (/proc/<pid>/stat, 100 ticks/s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15: utime, stime
-}
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
-/**
- * A healthy stream beside an attack: ffmpeg publishes over RTMP (with its simple-auth secret),
- * an HTTP-FLV player counts video frames. `frames()` is the count so far.
- */
-async function healthyStream(name: string) {
-  const secret = simpleAuthSecret(AUTH_KEY, name);
-  const pub = spawnTracked([
-    ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', fixturePath('h264-aac.flv'),
-    '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${srv.ports.rtmp}/live/${name}?lal_secret=${secret}`,
-  ]);
-  const api = `http://127.0.0.1:${srv.ports.api}/api/stat/group?stream_name=${name}`;
-  await waitFor(async () => ((await (await fetch(api)).json()) as { data?: { video_codec?: string } }).data?.video_codec === 'H264', 15_000, `${name} published`);
-  const player = httpFlvClient(`http://127.0.0.1:${srv.ports.http}/live/${name}.flv`);
-  const frames = () => player.tags.filter((t) => t.type === 9 && t.body[1] === 1).length;
-  await waitFor(() => frames() > 5, 10_000, `${name} playing`);
-  return {
-    frames,
-    /** The count grows by `n` more frames within `ms`. */
-    async keepsGrowing(what: string, n = 10, ms = 8_000) {
-      const from = frames();
-      await waitFor(() => frames() >= from + n, ms, `${name} frames growing ${what} (from ${from})`);
-    },
-    stop() {
-      player.close();
-      stop(pub);
-    },
-  };
+/** A healthy stream beside an attack, published with its simple-auth secret. */
+function healthyStream(name: string): Promise<HealthyStream> {
+  return startHealthyStream({ rtmpPort: srv.ports.rtmp!, httpPort: srv.ports.http!, name, publishQuery: `lal_secret=${simpleAuthSecret(AUTH_KEY, name)}` });
 }
 
 describe('hardening (issue #9): attacks beside a healthy stream', () => {
   test('(a) TLS connections that never send a ClientHello are closed after ~10 s on RTMPS, HTTPS and RTSPS', async () => {
     const healthy = await healthyStream('h_tls');
-    const ports = { rtmps: srv.ports.rtmps, https: srv.ports.https, rtsps: srv.ports.rtsps };
+    const ports = { rtmps: srv.ports.rtmps!, https: srv.ports.https!, rtsps: srv.ports.rtsps! };
     const silent: { port: string; closedAt: number; sock?: Socket }[] = [];
     const t0 = performance.now();
     for (const [what, port] of Object.entries(ports)) {
@@ -154,24 +88,24 @@ describe('hardening (issue #9): attacks beside a healthy stream', () => {
         silent.push(s);
       }
     }
-    await healthy.keepsGrowing('during the silent connections');
+    await healthy.assertStillFlowing();
     await waitFor(() => silent.every((s) => s.closedAt > 0), 16_000, 'every silent TLS connection closed');
     // not before the 10 s deadline, and not long after it
     const offTime = silent.filter((s) => s.closedAt < 9_000 || s.closedAt > 15_000).map((s) => `${s.port} closed at ${Math.round(s.closedAt)} ms`);
     expect(offTime).toEqual([]);
     // a real TLS client still completes its handshake and plays
-    const res = await fetch(`https://127.0.0.1:${srv.ports.https}/live/h_tls.flv`, { tls: { rejectUnauthorized: false } } as RequestInit);
+    const res = await fetch(`https://127.0.0.1:${srv.ports.https!}/live/h_tls.flv`, { tls: { rejectUnauthorized: false } } as RequestInit);
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     expect((await reader.read()).value!.length).toBeGreaterThan(0);
     await reader.cancel();
-    await healthy.keepsGrowing('after the silent connections');
-    healthy.stop();
+    await healthy.assertStillFlowing();
+    await healthy.stop();
   }, 40_000);
 
   test('(b) 30 clients sending their HTTP request head one byte at a time: the API still answers within 50 ms on average', async () => {
     const healthy = await healthyStream('h_slowhead');
-    const cpu0 = cpuSeconds(srv.pid);
+    const cpu0 = srv.cpuSeconds();
     const t0 = performance.now();
     const attack = spawnTracked([process.execPath, join(import.meta.dir, 'helpers/slow-http-clients.ts'), String(srv.ports.http), '30', '4096']);
     const attackOut = collect(attack.stdout);
@@ -186,9 +120,9 @@ describe('hardening (issue #9): attacks beside a healthy stream', () => {
       await Bun.sleep(100);
     }
     expect(attack.exitCode).toBeNull(); // the attack was still running while we measured
-    await healthy.keepsGrowing('during the slow heads');
+    await healthy.assertStillFlowing();
     expect(await attack.exited).toBe(0);
-    const cpuShare = (cpuSeconds(srv.pid) - cpu0) / ((performance.now() - t0) / 1000);
+    const cpuShare = (srv.cpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
     const result = JSON.parse(attackOut.text()) as { sentBytes: number };
     expect(result.sentBytes).toBeGreaterThan(30 * 4000); // the heads were really sent byte by byte
     const avg = times.reduce((a, b) => a + b, 0) / times.length;
@@ -197,13 +131,13 @@ describe('hardening (issue #9): attacks beside a healthy stream', () => {
     // The quadratic parser kept the server near 100 % CPU (the kernel then coalesces the bytes,
     // which hides it from latency on an idle machine); linear parsing costs a fraction of that.
     expect(cpuShare).toBeLessThan(0.6);
-    await healthy.keepsGrowing('after the slow heads');
-    healthy.stop();
+    await healthy.assertStillFlowing();
+    await healthy.stop();
   }, 40_000);
 
   test('(c) 500,000 one-byte FU-A fragments from one RTSP publisher leave server RSS within 40 MB of where it was (unbounded, it kept ~84 MB)', async () => {
     const healthy = await healthyStream('h_fua');
-    const port = srv.ports.rtsp;
+    const port = srv.ports.rtsp!;
     const url = `rtsp://127.0.0.1:${port}/live/fua_attack`;
     const c = await rawRtsp(port);
     const sdp =
@@ -213,9 +147,9 @@ describe('hardening (issue #9): attacks beside a healthy stream', () => {
     expect((await c.request('SETUP', `${url}/streamid=0`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record' })).status).toBe(200);
     expect((await c.request('RECORD', url)).status).toBe(200);
     await Bun.sleep(300);
-    const base = rssBytes(srv.pid);
+    const base = srv.rss();
     let peak = base;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(srv.pid))), 50);
+    const sampler = setInterval(() => (peak = Math.max(peak, srv.rss())), 50);
 
     // interleaved frame: $ ch len16 | RTP header (12) | FU indicator, FU header | 1 byte
     const FRAGMENTS = 500_000;
@@ -246,26 +180,28 @@ describe('hardening (issue #9): attacks beside a healthy stream', () => {
     const rtpBytes = (1 + FRAGMENTS) * pktSize; // what the session counts (RTP, without the 4-byte framing)
     await waitFor(async () => ((await (await fetch(group)).json()) as { data?: { pub: { read_bytes_sum: number } } }).data!.pub.read_bytes_sum >= rtpBytes, 20_000, 'server read the whole attack');
     const attackMs = performance.now() - t0;
-    expect(healthy.frames()).toBeGreaterThan(framesBefore); // the healthy player got frames while the server chewed on it
+    // the healthy player goes on right after the server chewed through it (within 3 s)
+    await healthy.assertStillFlowing(10, 3_000);
+    expect(healthy.frames()).toBeGreaterThan(framesBefore);
     clearInterval(sampler);
     // Garbage from 500,000 packets comes and goes (the peak); what is *kept* must be bounded: the
     // unbounded reassembly kept ~84 MB for as long as the access unit stayed open. Generous bound.
-    let settled = rssBytes(srv.pid) - base;
-    await waitFor(() => (settled = rssBytes(srv.pid) - base) < 40 * 1048576, 15_000, 'server RSS back within 40 MB of its start').catch((e) => {
+    let settled = srv.rss() - base;
+    await waitFor(() => (settled = srv.rss() - base) < 40 * 1048576, 15_000, 'server RSS back within 40 MB of its start').catch((e) => {
       throw new Error(`${(e as Error).message}; still +${(settled / 1048576).toFixed(1)} MB`);
     });
     console.log(
       `(c) ${attackMs.toFixed(0)} ms of attack; server RSS ${(base / 1048576).toFixed(1)} MB before, peak +${((peak - base) / 1048576).toFixed(1)} MB while the fragments arrived, +${(settled / 1048576).toFixed(1)} MB once back under the bound`,
     );
     expect(c.isClosed()).toBe(false); // dropped and counted, not a dead connection
-    await healthy.keepsGrowing('after the fragments');
+    await healthy.assertStillFlowing();
     c.close();
-    healthy.stop();
+    await healthy.stop();
   }, 60_000);
 
   test("(d) lal serve warns at start, naming simple_auth.dangerous_lal_secret, when simple auth is on with LAL's published secret; the log file is opened once", async () => {
     const healthy = await healthyStream('h_auth'); // publishes with its md5 secret
-    const out = srv.output();
+    const out = srv.log();
     expect(out).toContain('simple_auth.dangerous_lal_secret');
     expect(out).toContain('"pengrl"');
     expect(out).toContain('simple_auth.pub_rtmp_enable');
@@ -275,18 +211,62 @@ describe('hardening (issue #9): attacks beside a healthy stream', () => {
     expect(code).not.toBe(0);
     stop(bad);
     // finding 10: the log file has the lines and is held open by exactly one descriptor
-    await waitFor(() => existsSync(srv.logFile) && readFileSync(srv.logFile, 'utf8').includes('simple_auth.dangerous_lal_secret'), 5_000, 'warning in the log file');
+    await waitFor(() => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('simple_auth.dangerous_lal_secret'), 5_000, 'warning in the log file');
     const fds = readdirSync(`/proc/${srv.pid}/fd`).filter((fd) => {
       try {
-        return readlinkSync(`/proc/${srv.pid}/fd/${fd}`) === resolve(srv.logFile);
+        return readlinkSync(`/proc/${srv.pid}/fd/${fd}`) === resolve(logFile);
       } catch {
         return false;
       }
     });
     expect(fds.length).toBe(1);
-    await healthy.keepsGrowing('beside the refused publisher');
-    healthy.stop();
+    await healthy.assertStillFlowing();
+    await healthy.stop();
   }, 40_000);
+});
+
+describe('(f) stream names are checked at admission (docs/quirks.md D-2)', () => {
+  test('an RTMP publisher named ../../out/X with FLV, TS and HLS recording on is refused and writes nothing; a 60,000-character name too; players of such names get nothing', async () => {
+    const base = join(tmp, 'names');
+    const rec = join(base, 'rec');
+    const s = await startServerProcess({
+      record: { enable_flv: true, flv_out_path: join(rec, 'flv'), enable_mpegts: true, mpegts_out_path: join(rec, 'ts') },
+      hls: { enable: true, out_path: join(rec, 'hls'), fragment_duration_ms: 1000, fragment_num: 3, delete_threshold: 3 },
+      httpts: { enable: true },
+    });
+    const healthy = await startHealthyStream({ rtmpPort: s.ports.rtmp!, httpPort: s.ports.http!, name: 'fine' });
+    // ffmpeg sends app and name exactly as given (-rtmp_app / -rtmp_playpath)
+    const publish = (name: string) =>
+      spawnTracked([ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-i', fixturePath('h264-aac.flv'), '-c', 'copy', '-f', 'flv', '-rtmp_app', 'live', '-rtmp_playpath', name, `rtmp://127.0.0.1:${s.ports.rtmp}/live`]);
+    const long = 'x'.repeat(60_000);
+    for (const name of ['../../out/X', long]) {
+      const p = publish(name);
+      const code = await Promise.race([p.exited, Bun.sleep(10_000).then(() => 'still running')]);
+      expect([name.slice(0, 20), code]).not.toEqual([name.slice(0, 20), 0]);
+      expect(code).not.toBe('still running');
+    }
+    await waitFor(() => s.log().includes('refused: the stream name contains a path separator'), 5_000, 'refusal logged');
+    expect(s.log()).toContain('refused: the stream name is longer than 1024 bytes');
+    expect(s.log()).not.toContain(long); // the log never repeats the long name
+    // HTTP-FLV and HTTP-TS players of a refused name (`..`, 2,000 bytes) get a 404 and no session
+    // (names are taken as sent, not percent-decoded, as in LAL: `..%2Fx` is a plain name)
+    for (const path of ['/live/...flv', '/live/...ts', `/live/${'y'.repeat(2000)}.flv`]) {
+      const res = await fetch(`http://127.0.0.1:${s.ports.http}${path}`, { signal: AbortSignal.timeout(5_000) });
+      await res.arrayBuffer();
+      expect([path.slice(0, 20), res.status]).toEqual([path.slice(0, 20), 404]);
+    }
+    // nothing outside the recording folders; inside, only the healthy stream's files
+    expect(existsSync(join(base, 'out'))).toBe(false);
+    expect(existsSync(join(rec, '..', '..', 'out'))).toBe(false);
+    const all = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String) : []);
+    for (const f of [...all(join(rec, 'flv')), ...all(join(rec, 'ts')), ...all(join(rec, 'hls'))]) expect(f.startsWith('fine')).toBe(true);
+    expect(all(join(rec, 'flv')).length).toBe(1);
+    const groups = ((await (await fetch(`http://127.0.0.1:${s.ports.api}/api/stat/all_group`)).json()) as { data: { groups: { stream_name: string }[] } }).data.groups;
+    expect(groups.map((g) => g.stream_name)).toEqual(['fine']);
+    await healthy.assertStillFlowing();
+    await healthy.stop();
+    await s.stop();
+  }, 60_000);
 });
 
 describe('(e) names that would leave their folder never become file paths', () => {

@@ -43,6 +43,8 @@ export interface HealthyStreamOptions {
   host?: string;
   /** FLV file to loop (default fixtures/h264-aac.flv). */
   file?: string;
+  /** Query string of the publish URL, without `?` (e.g. a simple-auth `lal_secret=…`). */
+  publishQuery?: string;
   /** How long to wait for the first frames (default 15 s). */
   startTimeoutMs?: number;
   /**
@@ -52,21 +54,18 @@ export interface HealthyStreamOptions {
   lifetime?: 'test' | 'file';
 }
 
-/** spawnTracked's options plus `lifetime` (passed on; a proc.ts without it ignores it). */
-function spawnOpts(lifetime: HealthyStreamOptions['lifetime']): Parameters<typeof spawnTracked>[1] {
-  return (lifetime ? { lifetime } : {}) as Parameters<typeof spawnTracked>[1];
-}
-
 const fixture = new URL('../../fixtures/h264-aac.flv', import.meta.url).pathname;
 
 export async function startHealthyStream(opts: HealthyStreamOptions): Promise<HealthyStream> {
   const host = opts.host ?? '127.0.0.1';
   const name = opts.name ?? 'healthy';
-  const player = spawnTracked([process.execPath, import.meta.path, `http://${host}:${opts.httpPort}/live/${name}.flv`], spawnOpts(opts.lifetime));
+  const lifetime = { lifetime: opts.lifetime };
+  const player = spawnTracked([process.execPath, import.meta.path, `http://${host}:${opts.httpPort}/live/${name}.flv`], lifetime);
+  const query = opts.publishQuery ? `?${opts.publishQuery}` : '';
   const publisher = spawnTracked([
     ffmpegPath(), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', opts.file ?? fixture,
-    '-c', 'copy', '-f', 'flv', `rtmp://${host}:${opts.rtmpPort}/live/${name}`,
-  ], spawnOpts(opts.lifetime));
+    '-c', 'copy', '-f', 'flv', `rtmp://${host}:${opts.rtmpPort}/live/${name}${query}`,
+  ], lifetime);
   let video = 0;
   let audio = 0;
   let ended = false;

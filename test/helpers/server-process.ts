@@ -12,13 +12,17 @@ import { collect, spawnTracked, stop, waitFor } from './proc.ts';
 
 export interface ServerProcess {
   readonly pid: number;
-  readonly ports: { rtmp?: number; http?: number; rtsp?: number; wsRtsp?: number; api?: number };
+  /** The server's working directory (a temp dir holding its config; relative paths land here). */
+  readonly dir: string;
+  readonly ports: { rtmp?: number; rtmps?: number; http?: number; https?: number; rtsp?: number; rtsps?: number; wsRtsp?: number; api?: number };
   /** Everything the server logged so far (stdout and stderr). */
   log(): string;
   /** Resident set size in bytes (VmRSS). */
   rss(): number;
   /** Open file descriptors. */
   fds(): number;
+  /** CPU seconds (user + system) used so far (/proc/<pid>/stat, 100 ticks a second). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -57,8 +61,7 @@ export async function startServerProcess(patch: Record<string, Section> = {}, li
   const conf = join(dir, 'lal.conf.json');
   writeFileSync(conf, JSON.stringify(serverConf(patch), null, 2));
   const root = new URL('../../', import.meta.url).pathname;
-  const opts = { cwd: dir, env: { LAL_BUILT: '0' }, ...(lifetime ? { lifetime } : {}) } as Parameters<typeof spawnTracked>[1];
-  const p: Subprocess = spawnTracked([process.execPath, join(root, 'bin/lal.ts'), 'serve', '-c', conf], opts);
+  const p: Subprocess = spawnTracked([process.execPath, join(root, 'bin/lal.ts'), 'serve', '-c', conf], { cwd: dir, lifetime });
   const out = collect(p.stdout as ReadableStream<Uint8Array>);
   const err = collect(p.stderr as ReadableStream<Uint8Array>);
   const log = () => out.text() + err.text();
@@ -78,17 +81,26 @@ export async function startServerProcess(patch: Record<string, Section> = {}, li
   }
   const ports = {
     rtmp: port(/rtmp listening on [^\s]+:(\d+)/),
+    rtmps: port(/rtmps listening on [^\s]+:(\d+)/),
     http: port(/http \([^)]*\) listening on [^\s]+:(\d+)/),
+    https: port(/https listening on [^\s]+:(\d+)/),
     rtsp: port(/rtsp listening on [^\s]+:(\d+)/),
+    rtsps: port(/rtsps listening on [^\s]+:(\d+)/),
     wsRtsp: port(/ws-rtsp listening on [^\s]+:(\d+)/),
     api: port(/http api listening on [^\s]+:(\d+)/),
   };
   return {
     pid: p.pid,
+    dir,
     ports,
     log,
     rss: () => procStatus(p.pid, 'VmRSS'),
     fds: () => readdirSync(`/proc/${p.pid}/fd`).length,
+    cpuSeconds: () => {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15: utime, stime
+    },
     async stop() {
       stop(p);
       await p.exited;

@@ -12,6 +12,7 @@
  * further input. It does not close the sink itself: the session, which refused, closes the
  * socket (after the current `feed()` returns), so the status is flushed first.
  */
+import { quoteName } from '../../core/stream-name.ts';
 import { ProtocolError, ParseError } from '../../core/errors.ts';
 import type { ByteSink } from '../../core/sink.ts';
 import type { Logger } from '../../core/log.ts';
@@ -284,7 +285,7 @@ export class RtmpServerConn {
     if (typeof object.tcUrl === 'string') this._tcUrl = object.tcUrl;
     else this.log.warn('rtmp: connect has no tcUrl');
     this.connected = true;
-    this.log.info(`rtmp < connect app=${this._app} tcUrl=${this._tcUrl}`);
+    this.log.info(`rtmp < connect app=${quoteName(this._app)} tcUrl=${quoteName(this._tcUrl, 200)}`);
     this.handler.onConnect({ app: this._app, tcUrl: this._tcUrl, object });
     const oe = object.objectEncoding === 3 ? 3 : 0;
     this.sink.write(windowAckSize(WINDOW_ACK_SIZE));
@@ -327,7 +328,7 @@ export class RtmpServerConn {
   private onPublish(cmd: RtmpCommand): void {
     this.streamArgs(cmd);
     const type = typeof cmd.args[2] === 'string' ? (cmd.args[2] as string) : ''; // optional (LAL issue #280)
-    this.log.info(`rtmp < publish ${this._streamName}${this._urlParam ? `?${this._urlParam}` : ''} type=${type}`);
+    this.log.info(`rtmp < publish ${quoteName(this._streamName)}${this._urlParam ? ` query ${quoteName(this._urlParam)}` : ''} type=${quoteName(type)}`);
     const ok = this.handler.onPublish({ streamName: this._streamName, urlParam: this._urlParam, url: this._url, type });
     if (!ok) {
       this.onStatus('error', 'NetStream.Publish.BadName', 'Publish refused');
@@ -340,7 +341,7 @@ export class RtmpServerConn {
 
   private onPlay(cmd: RtmpCommand): void {
     this.streamArgs(cmd);
-    this.log.info(`rtmp < play ${this._streamName}${this._urlParam ? `?${this._urlParam}` : ''}`);
+    this.log.info(`rtmp < play ${quoteName(this._streamName)}${this._urlParam ? ` query ${quoteName(this._urlParam)}` : ''}`);
     const ok = this.handler.onPlay({ streamName: this._streamName, urlParam: this._urlParam, url: this._url });
     if (!ok) {
       this.onStatus('error', 'NetStream.Play.Failed', 'Play refused');

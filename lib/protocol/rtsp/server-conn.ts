@@ -43,6 +43,7 @@
  * so whatever it wrote is flushed by the caller's close. After TEARDOWN the conn is closed and
  * `onTeardown` tells the session to close.
  */
+import { quoteName } from '../../core/stream-name.ts';
 import { LalError, ProtocolError } from '../../core/errors.ts';
 import type { ByteSink } from '../../core/sink.ts';
 import type { Logger } from '../../core/log.ts';
@@ -316,7 +317,7 @@ export class RtspServerConn {
 
   private onRequest(req: RtspRequest): void {
     const cseq = req.headers.get('CSeq');
-    this.log.debug(`rtsp < ${req.method} ${req.uri} CSeq=${cseq ?? '(none)'}`);
+    this.log.debug(`rtsp < ${req.method} ${quoteName(req.uri, 200)} CSeq=${cseq ?? '(none)'}`);
     if (cseq === undefined) {
       this.reply([], 400);
       throw new ProtocolError(`rtsp: ${req.method} without CSeq`, 'bad-request');
@@ -402,7 +403,7 @@ export class RtspServerConn {
     const sdpText = rtspBodyText(req);
     this._role = 'pub';
     this._info = info;
-    this.log.info(`rtsp < ANNOUNCE ${req.uri}`);
+    this.log.info(`rtsp < ANNOUNCE ${quoteName(req.uri, 200)}`);
     this.settle(this.handler.onAnnounce({ ...info, sdpText }), (r) => {
       if (!r) throw new ProtocolError(`rtsp: ANNOUNCE ${info.streamName} refused`, 'refused');
       this._controls = r.controls.slice();
@@ -434,13 +435,13 @@ export class RtspServerConn {
       if (!first || first.appName !== info.appName || first.streamName !== info.streamName) {
         throw new ProtocolError(`rtsp: DESCRIBE of ${info.streamName} after DESCRIBE of ${first?.streamName ?? '?'} on one connection`, 'sequence');
       }
-      this.log.debug(`rtsp < DESCRIBE ${req.uri} again`);
+      this.log.debug(`rtsp < DESCRIBE ${quoteName(req.uri, 200)} again`);
       this.replySdp(cseq, this._sdpText);
       return;
     }
     this._role = 'sub';
     this._info = info;
-    this.log.info(`rtsp < DESCRIBE ${req.uri}`);
+    this.log.info(`rtsp < DESCRIBE ${quoteName(req.uri, 200)}`);
     this.settle(this.handler.onDescribe(info), (r) => {
       if (!r) throw new ProtocolError(`rtsp: DESCRIBE ${info.streamName} refused`, 'refused');
       this._controls = r.controls.slice();

@@ -31,6 +31,7 @@ import { errorDetail, errorText, isBug, LalError } from '../../core/errors.ts';
 import { FLV_HEADER } from '../../format/flv/header.ts';
 import { HttpRequestParser, isWebSocketUpgrade, splitUrlPath, type HttpRequest } from '../../protocol/http/request.ts';
 import { WsFrameReader, WsOpcode, encodeWsFrame, wsAcceptKey } from '../../protocol/http/ws.ts';
+import { checkStreamName, quoteName } from '../../core/stream-name.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { concat } from '../../core/bytes.ts';
 import { SessionStat } from '../stat.ts';
@@ -356,10 +357,18 @@ export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
     this.close('head request', true);
   }
 
+  /** docs/quirks.md D-2: a stream name the hub would refuse is a 404, logged once. */
+  private badName(what: string, name: string): boolean {
+    const bad = checkStreamName(name);
+    if (bad === undefined) return false;
+    this.log.warn(`${what} ${quoteName(name)} from ${this.conn.remoteAddr} refused: the stream name ${bad}`);
+    return true;
+  }
+
   private startTs(req: HttpRequest, appName: string, streamName: string): void {
     const cfg = this.ctx.config;
     const def = this.ctx.branches.ts;
-    if (!streamName || !def) return this.reply(404, 'Not Found', keepAliveMode(req));
+    if (!def || this.badName('http-ts', streamName)) return this.reply(404, 'Not Found', keepAliveMode(req));
     if (checkSimpleAuth(cfg.simple_auth, cfg.simple_auth.sub_httpts_enable, streamName, req.query)) {
       this.log.warn(`http-ts ${streamName} from ${this.conn.remoteAddr} refused: simple auth`);
       this.close('auth failed');
@@ -394,7 +403,7 @@ export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
 
   private startFlv(req: HttpRequest, appName: string, streamName: string): void {
     const cfg = this.ctx.config;
-    if (!streamName) return this.reply(404, 'Not Found', keepAliveMode(req));
+    if (this.badName('http-flv', streamName)) return this.reply(404, 'Not Found', keepAliveMode(req));
     if (checkSimpleAuth(cfg.simple_auth, cfg.simple_auth.sub_httpflv_enable, streamName, req.query)) {
       // docs/behaviour.md §10: closed without writing any HTTP response.
       this.log.warn(`http-flv ${streamName} from ${this.conn.remoteAddr} refused: simple auth`);

@@ -12,6 +12,7 @@
 import type { TcpConn, ConnHandler } from '../../net/tcp.ts';
 import type { Logger } from '../../core/log.ts';
 import { errorDetail, isBug, LalError } from '../../core/errors.ts';
+import { checkStreamName, quoteName } from '../../core/stream-name.ts';
 import { RtmpServerConn } from '../../protocol/rtmp/server-conn.ts';
 import type { RtmpMessage } from '../../protocol/rtmp/chunk-reader.ts';
 import { RtmpToAv } from '../../remux/rtmp.ts';
@@ -45,7 +46,7 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
       log: this.log,
       maxMessageLength: undefined,
       handler: {
-        onConnect: (info) => this.log.debug(`connect app=${info.app} tcUrl=${info.tcUrl}`),
+        onConnect: (info) => this.log.debug(`connect app=${quoteName(info.app)} tcUrl=${quoteName(info.tcUrl, 200)}`),
         onPublish: (info) => this.onPublish(info),
         onPlay: (info) => this.onPlay(info),
         onMedia: (msg) => this.onMedia(msg),
@@ -92,7 +93,17 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
     this.close(CloseReason.PeerClosed);
   }
 
+  /** docs/quirks.md D-2: a name the hub would refuse is answered like any refusal, logged once. */
+  private refuseBadName(what: 'publish' | 'play', name: string): boolean {
+    const bad = checkStreamName(name);
+    if (bad === undefined) return false;
+    this.log.warn(`${what} ${quoteName(name)} refused: the stream name ${bad}`);
+    queueMicrotask(() => this.close('bad stream name'));
+    return true;
+  }
+
   private onPublish(info: { streamName: string; urlParam: string; url: string }): boolean {
+    if (this.refuseBadName('publish', info.streamName)) return false;
     const cfg = this.ctx.config;
     const auth = checkSimpleAuth(cfg.simple_auth, cfg.simple_auth.pub_rtmp_enable, info.streamName, info.urlParam);
     if (auth) {
@@ -117,6 +128,7 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
   }
 
   private onPlay(info: { streamName: string; urlParam: string; url: string }): boolean {
+    if (this.refuseBadName('play', info.streamName)) return false;
     const cfg = this.ctx.config;
     const auth = checkSimpleAuth(cfg.simple_auth, cfg.simple_auth.sub_rtmp_enable, info.streamName, info.urlParam);
     if (auth) {

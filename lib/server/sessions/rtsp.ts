@@ -29,6 +29,7 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../core/log.ts';
 import { errorDetail, errorText, isBug, LalError, ParseError } from '../../core/errors.ts';
+import { checkStreamName, quoteName } from '../../core/stream-name.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { listenTcp, type ConnHandler, type TcpConn, type TcpListener } from '../../net/tcp.ts';
 import type { TcpSink } from '../../net/sink.ts';
@@ -351,10 +352,19 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     return { controls: this.order.map((i) => controlOf(sdp.tracks[i], i, sdp.tracks.length)) };
   }
 
+  /** docs/quirks.md D-2: a name the hub would refuse gets the method's refusal, logged once. */
+  private refuseBadName(what: 'publish' | 'play', name: string): boolean {
+    const bad = checkStreamName(name);
+    if (bad === undefined) return false;
+    this.log.warn(`${what} ${quoteName(name)} refused: the stream name ${bad}`);
+    return true;
+  }
+
   private onAnnounce(info: RtspStreamInfo & { sdpText: string }): RtspTracks | false {
     const ctx = this.shared.ctx;
     this.becomeStat('RTSPPUB');
     this.role = 'pub';
+    if (this.refuseBadName('publish', info.streamName)) return false;
     const auth = checkSimpleAuth(ctx.config.simple_auth, ctx.config.simple_auth.pub_rtsp_enable, info.streamName, info.urlParam);
     if (auth) {
       this.log.warn(`publish ${info.streamName} refused: ${auth}`);
@@ -392,6 +402,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
     const cfg = ctx.config;
     this.becomeStat('RTSPSUB');
     this.role = 'sub';
+    if (this.refuseBadName('play', info.streamName)) return undefined;
     if (cfg.rtsp.auth_enable && cfg.rtsp.auth_method !== RtspAuthMethod.Basic && cfg.rtsp.auth_method !== RtspAuthMethod.Digest) {
       this.log.warn(`play ${info.streamName} refused: rtsp.auth_method ${cfg.rtsp.auth_method} is neither 0 (Basic) nor 1 (Digest)`);
       return undefined;
