@@ -1,5 +1,5 @@
 /**
- * `lal remux -i IN -o OUT [-d MS] [-n N]` (issue #3; clients-and-demos.md §3, pullrtmp2hls):
+ * `lal remux -i IN -o OUT [-d MS] [-n N]` (issue #3; docs/clients-and-demos.md §3, pullrtmp2hls):
  * FLV ⇄ MPEG-TS, a file → HLS VOD (`-o DIR/NAME.m3u8`), or rtmp:// → live HLS until Ctrl-C.
  * Thin: parses the flags, draws a progress bar on a TTY, prints one summary line.
  */

@@ -1,4 +1,4 @@
-/** lal as a library: the public entry points (re-exports only, design.md §1.1). */
+/** lal as a library: the public entry points (re-exports only, docs/architecture.md §1.1). */
 export { startServer, type RunningServer } from './server/server.ts';
 export { parseConfig, loadConfigFile, findConfigFile, defaultConfig, type LalConfig } from './server/config.ts';
 export { createApiApp } from './api/app.ts';

@@ -1,4 +1,4 @@
-/** The HTTP API against a live server with a real publisher and players (http-api.md). */
+/** The HTTP API against a live server with a real publisher and players (docs/http-api.md). */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { ffmpegPath } from './helpers/ffmpeg.ts';

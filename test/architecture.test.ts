@@ -1,5 +1,5 @@
 /**
- * design.md §1.2: the direction of imports, enforced. core ← codec ← format ← protocol ← remux ←
+ * docs/architecture.md §1.2: the direction of imports, enforced. core ← codec ← format ← protocol ← remux ←
  * {server, client}; net imports only core; api imports only core (and hono); only lib/net calls
  * Bun's socket/serve APIs; nothing in lib imports commands; no process.exit/argv in lib; the
  * test-only lib/core/testing.ts is imported by tests (`*.test.ts`, `_testing.ts`) only.

@@ -1,4 +1,4 @@
-/** HLS cleanup modes, the in-memory store and tracked player sessions (hls.md §5, §7). */
+/** HLS cleanup modes, the in-memory store and tracked player sessions (docs/hls.md §5, §7). */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

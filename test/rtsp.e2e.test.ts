@@ -1,5 +1,5 @@
 /**
- * End-to-end RTSP server (protocols.md §3, behaviour.md §4–§5.5, http-api.md §3.3–§3.4): real
+ * End-to-end RTSP server (docs/protocols.md §3, docs/behaviour.md §4–§5.5, docs/http-api.md §3.3–§3.4): real
  * peers over loopback. ffmpeg publishes over RTSP (interleaved TCP and UDP) and RTMP; ffprobe
  * plays back over RTSP (TCP, UDP), RTSPS, RTMP, HTTP-FLV and HTTP-TS and counts decoded frames;
  * a WebSocket client speaks RTSP over ws-rtsp; raw TCP clients check authentication, malformed
@@ -210,7 +210,7 @@ describe('RTSP in → RTSP (TCP/UDP), RTMP, HTTP-FLV, HTTP-TS out', () => {
       { name: 'avc_udp', fixture: 'h264-aac.flv', pub: 'udp', outs: ['rtsp-tcp', 'rtsp-udp', 'rtmp', 'flv', 'ts'] },
       // old ffprobe builds read neither H.265 nor Opus from FLV (LAL's codec ids 12/13): TS for those
       { name: 'hevc', fixture: 'h265-aac.mkv', pub: 'tcp', outs: ['rtsp-tcp', 'rtsp-udp', 'ts'] },
-      // G.711 has no MPEG-TS mapping (media.md §1)
+      // G.711 has no MPEG-TS mapping (docs/media.md §1)
       { name: 'alaw', fixture: 'h264-g711a.mkv', pub: 'udp', outs: ['rtsp-tcp', 'rtsp-udp', 'rtmp', 'flv'] },
       { name: 'opus', fixture: 'h264-opus.mkv', pub: 'tcp', outs: ['rtsp-udp', 'ts'] },
     ] as const;
@@ -223,7 +223,7 @@ describe('RTSP in → RTSP (TCP/UDP), RTMP, HTTP-FLV, HTTP-TS out', () => {
         default: return ['-i', `http://127.0.0.1:${srv.ports.http}/live/${name}.ts`];
       }
     };
-    // players first: RTSP DESCRIBEs are held until the publisher's ANNOUNCE (behaviour.md §5.5)
+    // players first: RTSP DESCRIBEs are held until the publisher's ANNOUNCE (docs/behaviour.md §5.5)
     const players = cases.flatMap((c) => c.outs.map((out) => ({ c, out, p: probePlayer(input(out, c.name)) })));
     await waitFor(() => cases.every((c) => (srv.control.statGroup(c.name)?.subs?.length ?? 0) === c.outs.length), 10_000, 'players attached');
     expect(srv.control.statGroup('avc_tcp')!.subs!.filter((s) => /^RTSPSUB\d+$/.test(s.session_id)).length).toBe(2);
@@ -257,7 +257,7 @@ describe('RTSP in → RTSP (TCP/UDP), RTMP, HTTP-FLV, HTTP-TS out', () => {
       expect({ label, v: r.video?.codec_name, w: r.video?.width, h: r.video?.height }).toEqual({ label, v: src.video!.codec_name, w: 320, h: 240 });
       // Players attached before the publisher. RTMP/FLV/TS players get every frame. An RTSP player
       // whose PLAY lands after the first key frame waits for the next one (no GOP cache for RTSP,
-      // behaviour.md §5.5): one GOP (1 s) may be missed. A loaded loopback may drop a UDP
+      // docs/behaviour.md §5.5): one GOP (1 s) may be missed. A loaded loopback may drop a UDP
       // datagram, which costs the GOP it hits: one more GOP of slack on UDP legs.
       const rtspOut = out === 'rtsp-tcp' || out === 'rtsp-udp';
       const udpLeg = out === 'rtsp-udp' || c.pub === 'udp';
@@ -301,7 +301,7 @@ describe('RTSP in → RTSP (TCP/UDP), RTMP, HTTP-FLV, HTTP-TS out', () => {
       expect(r.audio?.codec_name).toBe('aac');
       expect(r.audio?.sample_rate).toBe('44100');
       // DESCRIBE is answered when the stream starts; PLAY follows a round trip later and waits
-      // for the next key frame (no GOP cache for RTSP, behaviour.md §5.5): at most one GOP lost
+      // for the next key frame (no GOP cache for RTSP, docs/behaviour.md §5.5): at most one GOP lost
       expect(frames(r.video)).toBeGreaterThanOrEqual(frames(src.video) - 25);
       expect(frames(r.video)).toBeLessThanOrEqual(frames(src.video));
       expect(frames(r.audio)).toBeGreaterThanOrEqual(frames(src.audio) - 45);
@@ -336,7 +336,7 @@ describe('RTSP authentication, RTSPS, RTSP over WebSocket', () => {
     c.close();
     const bad = await rawClient(srv.rtsp.ports.rtsp!);
     bad.send(`DESCRIBE rtsp://${base} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: Digest username="admin", realm="lal", nonce="${nonce}", uri="rtsp://${base}", response="${good}"\r\n\r\n`);
-    await bad.closed; // a nonce this connection never issued (quirks.md Q-RTSP-2 FIX): closed, no answer
+    await bad.closed; // a nonce this connection never issued (docs/quirks.md Q-RTSP-2 FIX): closed, no answer
     expect(bad.items.length).toBe(0);
 
     const wrong = await run([ffprobePath(), '-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'json', `rtsp://admin:nope@${base}`], 15_000);
@@ -351,7 +351,7 @@ describe('RTSP authentication, RTSPS, RTSP over WebSocket', () => {
     expect(frames(r.video)).toBe(100);
   }, 30_000);
 
-  test('Basic auth (auth_method 0) works with the right password (quirks.md Q-RTSP-1 FIX) and refuses a wrong one', async () => {
+  test('Basic auth (auth_method 0) works with the right password (docs/quirks.md Q-RTSP-1 FIX) and refuses a wrong one', async () => {
     await using srv = await rtspServer({ rtsp: { auth_enable: true, auth_method: 0, username: 'u', password: 'p' } });
     const base = `127.0.0.1:${srv.rtsp.ports.rtsp}/live/basic`;
     const c = await rawClient(srv.rtsp.ports.rtsp!);
@@ -473,7 +473,7 @@ describe('RTSP robustness, RTCP, kick and cleanup', () => {
       ['garbage', Uint8Array.from({ length: 512 }, (_, i) => (i * 37 + 11) & 0xff)],
       ['bad SDP', 'ANNOUNCE rtsp://127.0.0.1/live/y RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 5\r\n\r\nhello'],
       ['SETUP before DESCRIBE', 'SETUP rtsp://127.0.0.1/live/x/streamid=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n'],
-      ['second publisher (refused, behaviour.md §3.1)', `ANNOUNCE ${url} RTSP/1.0\r\nCSeq: 1\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`],
+      ['second publisher (refused, docs/behaviour.md §3.1)', `ANNOUNCE ${url} RTSP/1.0\r\nCSeq: 1\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`],
     ];
     for (const [what, bytes] of cases) {
       const c = await rawClient(port);
@@ -531,7 +531,7 @@ describe('RTSP robustness, RTCP, kick and cleanup', () => {
     expect(g.pub.session_id).toMatch(/^RTSPPUB\d+$/);
     expect(g.audio_codec).toBe('PCMA');
     expect(g.pub.read_bytes_sum).toBe(sent + sr.length);
-    expect(g.pub.wrote_bytes_sum).toBe(rr.payload.length); // the RR we sent (quirks.md Q-API-11 FIX)
+    expect(g.pub.wrote_bytes_sum).toBe(rr.payload.length); // the RR we sent (docs/quirks.md Q-API-11 FIX)
     // kick the publisher through the API: its connection ends, the stream loses its input
     const kick = await fetch(`http://127.0.0.1:${srv.ports.api}/api/ctrl/kick_session`, { method: 'POST', body: JSON.stringify({ stream_name: 'rawpub', session_id: g.pub.session_id }) });
     expect(await kick.json()).toEqual({ error_code: 0, desp: 'succ' });

@@ -4,7 +4,7 @@ import { createApiApp, encodeJson, MAX_API_BODY_BYTES, SERVER_HEADER } from './a
 import type { ServerControl, KickResult } from './control.ts';
 import type { LalInfo, StatGroup, StatSession, StartRelayPullRequest, StartRtpPubRequest, AddIpBlacklistRequest } from './types.ts';
 
-// --- fixtures: the example of http-api.md §4.3 -------------------------------------------------
+// --- fixtures: the example of docs/http-api.md §4.3 -------------------------------------------------
 
 const PUB: StatSession = {
   session_id: 'RTMPPUBSUB1', protocol: 'RTMP', base_type: 'PUB', remote_addr: '127.0.0.1:52310',
@@ -25,7 +25,7 @@ const GROUP: StatGroup = {
   video_width: 640, video_height: 360, pub: PUB, subs: [SUB], pull: EMPTY_SESSION,
   in_frame_per_sec: [{ unix_sec: 1729648810, v: 25 }, { unix_sec: 1729648809, v: 25 }],
 };
-/** The spec's example response, whitespace between tokens removed. */
+/** LAL's example response (docs/http-api.md), whitespace between tokens removed. */
 const GROUP_JSON =
   '{"stream_name":"test110","app_name":"live",' +
   '"audio_codec":"AAC","video_codec":"H264","video_width":640,"video_height":360,' +
@@ -153,7 +153,7 @@ describe('stat endpoints', () => {
     expect(data.in_frame_per_sec).toEqual([]);
   });
 
-  test('all_group: groups is null when there is none (Q-API-2)', async () => {
+  test('all_group: groups is null when there is none (docs/quirks.md Q-API-2)', async () => {
     const app = createApiApp(stub({ statAllGroups: () => [] }).control);
     expect(await jsonText(await app.request('/api/stat/all_group'))).toBe(
       '{"error_code":0,"desp":"succ","data":{"groups":null}}',

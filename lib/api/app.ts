@@ -1,8 +1,8 @@
 /**
- * The HTTP API and web UI as a Hono app (spec http-api.md §1–§4.9; quirks.md Q-API-1..4).
+ * The HTTP API and web UI as a Hono app (docs/http-api.md §1–§4.9; docs/quirks.md Q-API-1..4).
  *
- * LAL's transport rules, kept: routing by exact path, any HTTP method (Q-API-4), status 200 for
- * every answer including errors and unknown paths (Q-API-3), `Content-Type: application/json`,
+ * LAL's transport rules, kept: routing by exact path, any HTTP method (docs/quirks.md Q-API-4), status 200 for
+ * every answer including errors and unknown paths (docs/quirks.md Q-API-3), `Content-Type: application/json`,
  * `Server: lal<version>` and the CORS trio on every JSON answer, one JSON object without a
  * trailing newline, keys in the documented order, `&<>` escaped as Go's encoder does.
  * A handler never yields a 500: a thrown error becomes `{"error_code":500,"desp":"internal
@@ -28,7 +28,7 @@ import type {
   AddIpBlacklistRequest,
 } from './types.ts';
 
-/** `error_code` values (http-api.md §2). */
+/** `error_code` values (docs/http-api.md §2). */
 export const ApiErrorCode = {
   Succ: 0,
   PageNotFound: 404,
@@ -41,7 +41,7 @@ export const ApiErrorCode = {
   RtpPubFailed: 2002,
 } as const;
 
-/** Fixed `desp` texts (http-api.md §2; the 404 text is upstream HEAD's, Q-CFG-4). */
+/** Fixed `desp` texts (docs/http-api.md §2; the 404 text is upstream HEAD's, docs/quirks.md Q-CFG-4). */
 export const ApiDesp = {
   Succ: 'succ',
   PageNotFound: 'page not found, check this document out: lal',
@@ -56,7 +56,7 @@ export const SERVER_HEADER = `lal${LAL_VERSION.replace(/^v/, '')}`;
 /** API bodies are a few short keys; anything bigger is refused (as `param missing`) unread. */
 export const MAX_API_BODY_BYTES = 64 * 1024;
 
-/** Endpoint paths (http-api.md §4). */
+/** Endpoint paths (docs/http-api.md §4). */
 export const ApiPath = {
   LalInfo: '/api/stat/lal_info',
   Group: '/api/stat/group',
@@ -74,7 +74,7 @@ export const ApiPath = {
 
 /**
  * JSON text as Go's encoder writes it: `&`, `<`, `>`, U+2028 and U+2029 as `\uXXXX`
- * (http-api.md §1). These characters only occur inside strings, so a plain replace is exact.
+ * (docs/http-api.md §1). These characters only occur inside strings, so a plain replace is exact.
  */
 export function encodeJson(value: unknown): string {
   return JSON.stringify(value).replace(/[&<>\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -121,7 +121,7 @@ function frameRecordJson(r: FrameRecord): FrameRecord {
   return { unix_sec: int(r.unix_sec), v: int(r.v) };
 }
 
-/** `StatGroup` with keys in documented order (§3.2); `subs` is `null` when empty (Q-API-2). */
+/** `StatGroup` with keys in documented order (§3.2); `subs` is `null` when empty (docs/quirks.md Q-API-2). */
 export function statGroupJson(g: StatGroup): StatGroup {
   const subs = Array.isArray(g.subs) && g.subs.length > 0 ? g.subs.map(statSessionJson) : null;
   return {
@@ -163,7 +163,7 @@ const sessionNotFound = (data: DataPart) => jsonResponse(ApiErrorCode.SessionNot
 const pageNotFound = () => jsonResponse(ApiErrorCode.PageNotFound, ApiDesp.PageNotFound);
 
 // ---------------------------------------------------------------------------------------------
-// Request bodies (http-api.md §1 "Body parsing")
+// Request bodies (docs/http-api.md §1 "Body parsing")
 
 type FieldKind = 'string' | 'int';
 type FieldSpec = { readonly kind: FieldKind; readonly required?: true; readonly default?: string | number };
@@ -171,7 +171,7 @@ type FieldsOf<T> = { readonly [K in keyof T]-?: FieldSpec };
 
 /**
  * The whole body, as text, or `undefined` when it exceeds `MAX_API_BODY_BYTES`. Read whatever
- * the method (Q-API-4); invalid UTF-8 is replaced, as Go's decoder does.
+ * the method (docs/quirks.md Q-API-4); invalid UTF-8 is replaced, as Go's decoder does.
  */
 async function readBodyText(req: Request): Promise<string | undefined> {
   const declared = Number(req.headers.get('content-length') ?? '0');

@@ -1,6 +1,6 @@
 /**
- * What the HTTP API needs from a running server (design.md §1.2: `api` sees only this
- * interface; `lib/server` implements it and mounts the app). Spec: http-api.md §3–§4, §5.
+ * What the HTTP API needs from a running server (docs/architecture.md §1.2: `api` sees only this
+ * interface; `lib/server` implements it and mounts the app). Spec: docs/http-api.md §3–§4, §5.
  *
  * The first four members are required. The others are optional: the app registers an endpoint
  * only when its member is implemented, otherwise that path answers LAL's "page not found" JSON
@@ -14,7 +14,7 @@ import type {
   AddIpBlacklistRequest,
 } from './types.ts';
 
-/** Outcome of a kick (http-api.md §4.6): 0, 1001, 1003. */
+/** Outcome of a kick (docs/http-api.md §4.6): 0, 1001, 1003. */
 export type KickResult = 'ok' | 'group-not-found' | 'session-not-found';
 
 /** Outcome of start_relay_pull (§4.4): success, or 2001 with the reason text. */

@@ -1,4 +1,4 @@
-/** HTTP API: Hono app over the ServerControl interface (design.md §1.1, http-api.md). */
+/** HTTP API: Hono app over the ServerControl interface (docs/architecture.md §1.1, docs/http-api.md). */
 export * from './types.ts';
 export * from './control.ts';
 export * from './app.ts';

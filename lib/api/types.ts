@@ -1,9 +1,9 @@
 /**
- * JSON objects of the HTTP API (spec http-api.md §3, §4). Keys are LAL's, in the documented
+ * JSON objects of the HTTP API (docs/http-api.md §3, §4). Keys are LAL's, in the documented
  * order (the app re-emits them in this order whatever order a ServerControl builds them in).
  */
 
-/** http-api.md §3.1. Note the CamelCase `WebUiVersion` (Q-API-1, kept). */
+/** docs/http-api.md §3.1. Note the CamelCase `WebUiVersion` (docs/quirks.md Q-API-1, kept). */
 export interface LalInfo {
   server_id: string;
   /** `GitTag=<t>. GitCommitLog=<c>. GitStatus=<s>. BuildTime=<b>. GoVersion=<g>. runtime=<os>/<arch>.` */
@@ -12,11 +12,11 @@ export interface LalInfo {
   api_version: string;
   notify_version: string;
   WebUiVersion: string;
-  /** Readable time (http-api.md §3.5, `lib/core/time-format.ts`). */
+  /** Readable time (docs/http-api.md §3.5, `lib/core/time-format.ts`). */
   start_time: string;
 }
 
-/** http-api.md §3.3. All-zero (`''`/`0`) when a slot (pub, pull) is empty. */
+/** docs/http-api.md §3.3. All-zero (`''`/`0`) when a slot (pub, pull) is empty. */
 export interface StatSession {
   session_id: string;
   /** `RTMP`, `RTSP`, `FLV`, `TS`, `PS`, `HLS` (or `''` for an empty slot). */
@@ -38,7 +38,7 @@ export interface FrameRecord {
   v: number;
 }
 
-/** http-api.md §3.2. */
+/** docs/http-api.md §3.2. */
 export interface StatGroup {
   stream_name: string;
   app_name: string;
@@ -49,21 +49,21 @@ export interface StatGroup {
   video_width: number;
   video_height: number;
   pub: StatSession;
-  /** `null` when there is no player (Q-API-2, kept), never `[]`. */
+  /** `null` when there is no player (docs/quirks.md Q-API-2, kept), never `[]`. */
   subs: StatSession[] | null;
   pull: StatSession;
   /** Newest first, at most 32 entries; `[]` when nothing recorded. */
   in_frame_per_sec: FrameRecord[];
 }
 
-/** Body of `/api/ctrl/kick_session` (http-api.md §4.6); both keys required. */
+/** Body of `/api/ctrl/kick_session` (docs/http-api.md §4.6); both keys required. */
 export interface KickSessionRequest {
   stream_name: string;
   session_id: string;
 }
 
 /**
- * Body of `/api/ctrl/start_relay_pull` (http-api.md §4.4) after HTTP defaults were applied to
+ * Body of `/api/ctrl/start_relay_pull` (docs/http-api.md §4.4) after HTTP defaults were applied to
  * absent keys. `stream_name` `''` means "derive it from the last path segment of `url`" (the
  * server does that, since an unparsable URL is a 2001 error there).
  */
@@ -77,7 +77,7 @@ export interface StartRelayPullRequest {
   debug_dump_packet: string;
 }
 
-/** Body of `/api/ctrl/start_rtp_pub` (http-api.md §4.7) after HTTP defaults. */
+/** Body of `/api/ctrl/start_rtp_pub` (docs/http-api.md §4.7) after HTTP defaults. */
 export interface StartRtpPubRequest {
   stream_name: string;
   port: number;
@@ -86,13 +86,13 @@ export interface StartRtpPubRequest {
   debug_dump_packet: string;
 }
 
-/** Body of `/api/ctrl/add_ip_blacklist` (http-api.md §4.8); both keys required. */
+/** Body of `/api/ctrl/add_ip_blacklist` (docs/http-api.md §4.8); both keys required. */
 export interface AddIpBlacklistRequest {
   ip: string;
   duration_sec: number;
 }
 
-/** `{error_code, desp[, data]}` (http-api.md §2). */
+/** `{error_code, desp[, data]}` (docs/http-api.md §2). */
 export interface ApiEnvelope<D = unknown> {
   error_code: number;
   desp: string;

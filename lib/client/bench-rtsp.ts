@@ -1,6 +1,6 @@
 /**
  * One RTSP player for the load generator (`lal bench` over `rtsp://` / `rtsps://`): OPTIONS,
- * DESCRIBE, SETUP every track over interleaved TCP, PLAY (protocols.md §7.2 client flow). It
+ * DESCRIBE, SETUP every track over interleaved TCP, PLAY (docs/protocols.md §7.2 client flow). It
  * parses RTP only until the first packet that starts a video access point (H.264/H.265: SPS,
  * PPS, IDR/IRAP or the start fragment of one; the first audio packet for audio-only streams),
  * which is the first-frame latency; after that it only counts socket bytes, so the generator

@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
 import { LalError, errorText } from '../core/errors.ts';
 import { concat } from '../core/bytes.ts';
+import { LAL_VERSION } from '../core/version.ts';
 import { connectTcp, type TcpConn } from '../net/tcp.ts';
 import { openRtmpClient } from './rtmp-session.ts';
 import { FlvFileWriter, FlvReader, FlvTagType, stripSetDataFrame, type FlvTag } from '../format/flv/index.ts';
@@ -97,7 +98,7 @@ export async function pullToFlv(opts: PullOptions): Promise<PullResult> {
           onClose: (err) => finish(started ? undefined : err ?? new LalError('closed', `pull: ${opts.url}: closed before the response`)),
         }),
       });
-      conn.sink.write(new TextEncoder().encode(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: lal/0.1.0\r\nAccept: */*\r\n\r\n`));
+      conn.sink.write(new TextEncoder().encode(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: lal/${LAL_VERSION}\r\nAccept: */*\r\n\r\n`));
     }
     const timers: ReturnType<typeof setTimeout>[] = [];
     const timeoutMs = opts.timeoutMs ?? 10_000;

@@ -33,7 +33,7 @@ function flvMedia(path: string): { packets: AvPacket[]; tracks: TrackInfo } {
   return { packets, tracks: conv.tracks };
 }
 
-/** H.265 SEI NAL units (types 39/40): the TS remuxer drops them, as LAL does (media.md §4.3). */
+/** H.265 SEI NAL units (types 39/40): the TS remuxer drops them, as LAL does (docs/media.md §4.3). */
 function withoutH265Sei(p: AvPacket): Uint8Array[] {
   if (p.codec !== 'h265') return p.units;
   return p.units.filter((u) => {

@@ -1,7 +1,7 @@
 /**
  * Test support for lib/codec (not exported from the folder's index): real parameter-set
  * vectors and an emulation-prevention inserter. The generic helpers (PRNG, hex, hostile inputs
- * of design.md §1.8) are in lib/core/testing.ts.
+ * of docs/architecture.md §1.8) are in lib/core/testing.ts.
  *
  * Vectors were produced once, at authoring time, with the ffmpeg binary in
  * node_modules/@ffmpeg-installer (libx264/libx265, lavfi testsrc2, ffmpeg's AAC encoder), the
@@ -29,7 +29,7 @@ export function addEmulationPrevention(rbsp: Uint8Array): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // H.264
 
-/** tests.md §1 fixture (wontcry30s.flv): High, level 2.2, 640x360 (trace_headers: 40x23 MBs, crop_bottom 4). */
+/** docs/tests.md §1 fixture (wontcry30s.flv): High, level 2.2, 640x360 (trace_headers: 40x23 MBs, crop_bottom 4). */
 export const FIXTURE_SPS_B64 = 'Z2QAFqyyAUBf8uAiAAADAAIAAAMAPB4sXJA=';
 export const FIXTURE_PPS_B64 = 'aOvDyyLA';
 
@@ -155,7 +155,7 @@ export const H265_VECTORS: readonly H265Vector[] = [
 // ---------------------------------------------------------------------------------------------
 // AAC
 
-/** tests.md §1 fixture ASC (ffmpeg's AAC encoder writes the same): AAC-LC 44100 Hz stereo. */
+/** docs/tests.md §1 fixture ASC (ffmpeg's AAC encoder writes the same): AAC-LC 44100 Hz stereo. */
 export const FIXTURE_ASC = '121056e500';
 
 /** ffmpeg `-c:a aac -f adts`, 44100 Hz stereo: the first frame and the 14-byte last frame. */

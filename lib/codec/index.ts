@@ -1,4 +1,4 @@
-/** Codecs (design.md §1.1): pure parsers and builders for H.264, H.265 and AAC. Re-exports only. */
+/** Codecs (docs/architecture.md §1.1): pure parsers and builders for H.264, H.265 and AAC. Re-exports only. */
 export { removeEmulationPrevention } from './rbsp.ts';
 export * from './h264/index.ts';
 export * from './h265/index.ts';

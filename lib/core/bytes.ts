@@ -1,6 +1,6 @@
 /**
  * Byte helpers: big-endian readers/writers, concatenation and the ByteStash that push parsers
- * keep their unconsumed tail in (design.md §1.5).
+ * keep their unconsumed tail in (docs/architecture.md §1.5).
  */
 import { ParseError } from './errors.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Error types shared by every module (design.md §1.7 rule 4).
+ * Error types shared by every module (docs/architecture.md §1.7 rule 4).
  * Messages are module-prefixed (`rtmp: chunk size 0 is invalid`) so a log line says where.
  */
 

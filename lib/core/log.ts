@@ -1,5 +1,5 @@
 /**
- * Logging: one consola root, sessions use `withTag(id)` (design.md §1.7 rule 9).
+ * Logging: one consola root, sessions use `withTag(id)` (docs/architecture.md §1.7 rule 9).
  * lib code receives a Logger; it never reaches for a global. The root with its reporters is
  * made by the command (`lal serve`) or the test harness; lib only needs consola's core, which
  * loads in a fraction of the time of consola with its terminal reporters (~13 ms a CLI run).

@@ -1,5 +1,5 @@
 /**
- * The neutral media unit every protocol converts to and from (design.md §1.3).
+ * The neutral media unit every protocol converts to and from (docs/architecture.md §1.3).
  *
  * Units and framing, stated once:
  * - `dts`/`pts` are integers in 90 kHz ticks. RTMP/FLV ms × 90 is exact.
@@ -8,7 +8,7 @@
  * - `key`: IDR/IRAP for video; always true for audio.
  * - `flvBody`: when the packet came from RTMP/FLV, the FLV tag body it was cut from
  *   (tag header byte(s) + payload). RTMP/FLV outputs forward it unchanged, so RTMP→RTMP never
- *   re-frames (this generalises design.md's `avcc` to audio and enhanced-RTMP headers).
+ *   re-frames (docs/architecture.md §1.3; it covers audio and enhanced-RTMP headers too).
  * Ownership: bytes handed to the hub are frozen; nobody writes into them after ingest.
  */
 
@@ -58,7 +58,7 @@ export interface TrackInfo {
   video?: VideoTrack;
   audio?: AudioTrack;
   /**
-   * AMF0 data-message body `onMetaData` + object, **without** `@setDataFrame` (media.md §2),
+   * AMF0 data-message body `onMetaData` + object, **without** `@setDataFrame` (docs/media.md §2),
    * ready to be an FLV script tag body.
    */
   metadata?: Uint8Array;

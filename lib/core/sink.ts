@@ -1,5 +1,5 @@
 /**
- * ByteSink: how every output writes bytes (design.md §1.4). Implementations live in lib/net.
+ * ByteSink: how every output writes bytes (docs/architecture.md §1.4). Implementations live in lib/net.
  * `write` never blocks and never drops silently: what the socket did not take is queued (as a
  * view of the caller's shared buffer) and `pendingBytes` says how much; the subscriber policy
  * decides when that is too much.

@@ -1,5 +1,5 @@
 /**
- * Test-only utilities shared by every `*.test.ts` and `_testing.ts` (design.md §1.8): a seeded
+ * Test-only utilities shared by every `*.test.ts` and `_testing.ts` (docs/architecture.md §1.8): a seeded
  * PRNG so random cases repeat exactly, hex/base64/text conversions, the "only ParseError may
  * escape" assertions, hostile-input generators (truncations, random buffers, mutations), random
  * splits for boundary-independence tests, and an in-memory pipe sink for client↔server tests.

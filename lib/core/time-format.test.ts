@@ -9,7 +9,7 @@ import {
 
 const at = (ms: number) => new Date(Date.UTC(2024, 9, 23, 1, 59, 0, ms));
 
-describe('formatReadableTimeWithZone (http-api.md §3.5 examples)', () => {
+describe('formatReadableTimeWithZone (docs/http-api.md §3.5 examples)', () => {
   test.each([
     [123, 480, 'CST', '2024-10-23 09:59:00.123 +0800 CST'],
     [500, 0, 'UTC', '2024-10-23 01:59:00.5 Z UTC'],

@@ -1,5 +1,5 @@
 /**
- * Readable time format of the HTTP API and notify bodies (http-api.md §3.5): Go's layout
+ * Readable time format of the HTTP API and notify bodies (docs/http-api.md §3.5): Go's layout
  * `2006-01-02 15:04:05.999 Z0700 MST` in the server's local time zone, e.g.
  * `2024-10-23 09:59:00.123 +0800 CST`, `2024-10-23 01:59:00.5 Z UTC`, `2024-10-23 01:59:00 Z UTC`.
  *

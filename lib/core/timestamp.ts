@@ -2,9 +2,9 @@
  * TimestampNormalizer: one pass that every re-timed output (MPEG-TS/HLS now, RTP later) runs
  * packets through before muxing. It unwraps 32-bit RTMP millisecond timestamps, smooths jumps
  * forward/backward and non-monotonic DTS, and counts each correction. For a clean stream it is
- * the identity, so the LAL-exact muxers behind it (media.md §4.4 rebasing, quirks.md Q-TS-1
+ * the identity, so the LAL-exact muxers behind it (docs/media.md §4.4 rebasing, docs/quirks.md Q-TS-1
  * KEEP) produce the same bytes. RTMP/FLV outputs do not use it: LAL forwards their timestamps
- * unchanged (media.md §2.1, KEEP).
+ * unchanged (docs/media.md §2.1, KEEP).
  *
  * Units: 90 kHz ticks (AvPacket dts/pts).
  *

@@ -1,5 +1,5 @@
 /**
- * Version strings lal reports (spec README "Version strings", http-api.md §3.1, config.md §2).
+ * Version strings lal reports (docs/http-api.md §3.1, docs/config.md §2).
  * `LAL_VERSION` is this implementation's own version (no leading `v`); the others are the
  * upstream LAL schema/API versions whose formats we keep.
  */

@@ -1,5 +1,5 @@
 /**
- * TcpSink: the ByteSink over a Bun TCP/TLS socket (design.md §1.4).
+ * TcpSink: the ByteSink over a Bun TCP/TLS socket (docs/architecture.md §1.4).
  * Bun's `socket.write` takes what the kernel accepts *now* and returns the count; the rest is ours
  * to keep (ignoring that loses data, oven-sh/bun#16076). We queue the unwritten tail as a view of
  * the caller's shared buffer — never a copy — and flush the FIFO in order on `drain`.

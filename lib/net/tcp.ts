@@ -1,6 +1,6 @@
 /**
  * TCP (and TLS) listeners and clients on Bun's push sockets. Only lib/net touches Bun socket APIs
- * (design.md §1.2). A connection is handed to a `ConnHandler` that gets bytes, drain and close.
+ * (docs/architecture.md §1.2). A connection is handed to a `ConnHandler` that gets bytes, drain and close.
  *
  * Deadlines (docs/architecture.md §1.5): a TLS listener closes a connection whose handshake is
  * not complete within `handshakeTimeoutMs` (a client that connects and never sends a ClientHello

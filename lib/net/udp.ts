@@ -1,6 +1,6 @@
 /**
- * UDP sockets on Bun (`Bun.udpSocket`): the only place lal binds UDP (design.md §1.2). Used for
- * RTSP RTP/RTCP over UDP (protocols.md §3.3, RFC 2326 §12.39) by the server's port-pair
+ * UDP sockets on Bun (`Bun.udpSocket`): the only place lal binds UDP (docs/architecture.md §1.2). Used for
+ * RTSP RTP/RTCP over UDP (docs/protocols.md §3.3, RFC 2326 §12.39) by the server's port-pair
  * allocator and by clients.
  *
  * Runtime note (Bun 1.4.5): `Bun.udpSocket()` binds inside the call — a port in use throws
@@ -8,7 +8,7 @@
  * Promise. `bindUdp` relies on that to bind synchronously (the RTSP SETUP answer must name the
  * server ports in the same turn); the socket object arrives one microtask later, and a `send`
  * before then is counted as failed (UDP output has no backpressure: a failed send is dropped,
- * design.md §1.4). `udp.test.ts` pins this behaviour so a Bun upgrade that changes it fails loudly.
+ * docs/architecture.md §1.4). `udp.test.ts` pins this behaviour so a Bun upgrade that changes it fails loudly.
  */
 import type { udp } from 'bun';
 

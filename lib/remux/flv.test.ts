@@ -18,7 +18,7 @@ const HEVC_PPS = fromHex('4401c172b46240');
 const h264Track: VideoTrack = { codec: 'h264', width: 320, height: 240, profile: 'High', level: 13, sps: [AVC_SPS], pps: [AVC_PPS] };
 const h265Track: VideoTrack = { codec: 'h265', width: 320, height: 240, profile: 'Main', level: 60, sps: [HEVC_SPS], pps: [HEVC_PPS], vps: [HEVC_VPS] };
 
-describe('buildMetadata (media.md §2)', () => {
+describe('buildMetadata (docs/media.md §2)', () => {
   test('AAC + H.264: onMetaData + object in LAL order, byte-exact', () => {
     const body = buildMetadata({ video: h264Track, audio: { codec: 'aac', sampleRate: 44100, channels: 2, asc: fromHex('1210') } });
     const str = (s: string) => toHex(Buffer.from(s)).padStart(0);
@@ -76,7 +76,7 @@ describe('sequence header bodies', () => {
   });
 });
 
-describe('avPacketToFlvBody builds media.md §1/§6.3 bodies that RtmpToAv reads back', () => {
+describe('avPacketToFlvBody builds docs/media.md §1/§6.3 bodies that RtmpToAv reads back', () => {
   const idr = fromHex('65888400ff');
   const sei = fromHex('0605ffee');
   const slice = fromHex('419a0203');

@@ -1,6 +1,6 @@
 /**
  * AvPacket/TrackInfo → FLV tag bodies (RTMP message payloads), for packets that did not come
- * from RTMP/FLV (RTSP, PS …): media.md §1 (codec ids and first bytes), §2 (generated metadata),
+ * from RTMP/FLV (RTSP, PS …): docs/media.md §1 (codec ids and first bytes), §2 (generated metadata),
  * §6.3 (sequence headers `17 00 00 00 00` + avcC, legacy HEVC `1C 00 00 00 00` + hvcC, `AF 00`
  * + ASC; frames `17|27 01 cts`, `1C|2C 01 cts`, `AF 01`, `72`, `82`, `DF`).
  * Packets and tracks that came from RTMP/FLV carry their original bodies, returned unchanged.
@@ -26,10 +26,10 @@ const VIDEO_FIRST_BYTE = {
   h265: { key: 0x1c, inter: 0x2c },
 } as const;
 
-/** First byte of an FLV audio tag as LAL writes it (media.md §1; AAC is always `AF`). */
+/** First byte of an FLV audio tag as LAL writes it (docs/media.md §1; AAC is always `AF`). */
 export const FlvAudioFirstByte = { aac: 0xaf, g711a: 0x72, g711u: 0x82, opus: 0xdf } as const;
 
-/** FLV video codec ids LAL's metadata reports (media.md §2). */
+/** FLV video codec ids LAL's metadata reports (docs/media.md §2). */
 const VIDEO_CODEC_ID = { h264: 7, h265: 12 } as const;
 const AAC_SOUND_FORMAT = 10;
 
@@ -120,7 +120,7 @@ export function avPacketToFlvBody(pkt: AvPacket): Uint8Array {
 }
 
 /**
- * The onMetaData body LAL generates for RTSP/PS/customize inputs (media.md §2): AMF0 string
+ * The onMetaData body LAL generates for RTSP/PS/customize inputs (docs/media.md §2): AMF0 string
  * `onMetaData` + object {audiocodecid (AAC only), videocodecid (7/12), version, lal}.
  */
 export function buildMetadata(tracks: TrackInfo): Uint8Array {

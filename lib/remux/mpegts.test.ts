@@ -129,7 +129,7 @@ function ffprobe(ts: Uint8Array): Probe {
   }
 }
 
-/** Golden md5 of the whole TS output for fixtures/h264-aac.flv (deterministic; see media.md §4). */
+/** Golden md5 of the whole TS output for fixtures/h264-aac.flv (deterministic; see docs/media.md §4). */
 const GOLDEN_H264_AAC = { md5: '94188a2cc49f680508775ab817c50773', bytes: 243648 };
 
 describe('fixtures/h264-aac.flv → TS', () => {
@@ -179,7 +179,7 @@ describe('fixtures/h264-aac.flv → TS', () => {
     }
     const video = frames(run.events).filter((f) => f.kind === 'video');
     expect(video[0]).toMatchObject({ key: true, boundary: true, dts: 0 });
-    expect(frames(run.events).find((f) => f.kind === 'audio')?.pts).toBe(0); // audio rebased on its own (Q-TS-1)
+    expect(frames(run.events).find((f) => f.kind === 'audio')?.pts).toBe(0); // audio rebased on its own (docs/quirks.md Q-TS-1)
   });
 
   test('our demuxer reads back the source: same NAL units (modulo AUD and parameter sets) and rebased timestamps', () => {
@@ -317,7 +317,7 @@ describe('fixtures: audio only, video only, H.265', () => {
   });
 });
 
-// ---- media.md §4 rule by rule ------------------------------------------------------------------
+// ---- docs/media.md §4 rule by rule ------------------------------------------------------------------
 
 describe('probe and PAT/PMT (§4.1)', () => {
   test('sequence headers of both kinds complete the probe; PAT/PMT comes out with the next push', () => {

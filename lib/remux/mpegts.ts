@@ -1,16 +1,16 @@
 /**
- * AvPacket → MPEG-TS, per stream (LAL's rtmp2mpegts; spec media.md §4, quirks.md Q-TS-1 KEEP):
+ * AvPacket → MPEG-TS, per stream (LAL's rtmp2mpegts; docs/media.md §4, docs/quirks.md Q-TS-1 KEEP):
  * the probe queue and PAT/PMT (§4.1), AAC accumulation into ADTS PES and Opus PES (§4.2),
  * Annex-B access units with AUD and parameter sets (§4.3), per-kind timestamp rebasing (§4.4),
  * the boundary flag (§4.5) and packetisation with PTS/DTS +63000, PCR = DTS − 63000 on video
  * key frames only (§4.6). Output is bit-exact with LAL for the same message sequence.
  *
  * One instance per published stream; its frames are shared by HTTP-TS players, the HLS muxer
- * and the TS recorder (hls.md §2), so everything a frame needs is in its `TsFrame`.
+ * and the TS recorder (docs/hls.md §2), so everything a frame needs is in its `TsFrame`.
  *
  * Input is what the hub delivers: `setTracks()` for every TrackInfo change (LAL sees sequence
  * headers and metadata as bus messages, so each change counts as one message in the probe) and
- * `push()` for packets. Packet bytes are frozen (design.md §1.3): audio frames are held as views
+ * `push()` for packets. Packet bytes are frozen (docs/architecture.md §1.3): audio frames are held as views
  * until their PES is written, and access units are gathered straight into the TS packets.
  */
 import { ParseError } from '../core/errors.ts';
@@ -49,13 +49,13 @@ export interface AvToMpegtsOptions {
   output?: TsOutput;
 }
 
-/** media.md §4.1: messages queued at most before PAT/PMT are decided. */
+/** docs/media.md §4.1: messages queued at most before PAT/PMT are decided. */
 export const PROBE_QUEUE_SIZE = 16;
-/** media.md §4.2: flush the audio buffer before a frame more than 150 ms after its first frame. */
+/** docs/media.md §4.2: flush the audio buffer before a frame more than 150 ms after its first frame. */
 export const AUDIO_FLUSH_BY_AUDIO = 150 * 90;
-/** media.md §4.2: flush it when a video frame is more than 300 ms after its first frame. */
+/** docs/media.md §4.2: flush it when a video frame is more than 300 ms after its first frame. */
 export const AUDIO_FLUSH_BY_VIDEO = 300 * 90;
-/** media.md §4.6: 700 ms added to PTS/DTS in the PES, subtracted from DTS for the PCR (Q-TS-1). */
+/** docs/media.md §4.6: 700 ms added to PTS/DTS in the PES, subtracted from DTS for the PCR (docs/quirks.md Q-TS-1). */
 export const PES_DELAY = 63000;
 /**
  * Audio frames held in one PES at most. A 150 ms window holds about 8 AAC frames at 48 kHz
@@ -66,7 +66,7 @@ export const MAX_AUDIO_CACHE_FRAMES = 256;
 
 const START_CODE_3 = Uint8Array.of(0, 0, 1);
 const START_CODE_4 = Uint8Array.of(0, 0, 0, 1);
-/** media.md §4.3 rule 3: AUD with a 4-byte start code (primary_pic_type 7 / pic_type 2). */
+/** docs/media.md §4.3 rule 3: AUD with a 4-byte start code (primary_pic_type 7 / pic_type 2). */
 const AUD_H264 = Uint8Array.of(0, 0, 0, 1, 0x09, 0xf0);
 const AUD_H265 = Uint8Array.of(0, 0, 0, 1, 0x46, 0x01, 0x10);
 
@@ -118,7 +118,7 @@ function probeCodecOf(pkt: AvPacket): Codec | undefined {
 }
 
 /**
- * media.md §4.3: key = FLV frame type 1. Packets cut from FLV/RTMP are judged by their tag byte
+ * docs/media.md §4.3: key = FLV frame type 1. Packets cut from FLV/RTMP are judged by their tag byte
  * as LAL does (an IDR in a frame typed inter is not a TS key frame); others by `key`.
  */
 function tsKeyOf(pkt: AvPacket): boolean {

@@ -508,7 +508,7 @@ describe('RtmpToAv HEVC: classic (codec id 12) and enhanced (hvc1) headers give 
       const pe = asPacket(e.push({ type: 9, timestamp: ts, body: fromHex(eh) }));
       expect(strip(pe)).toEqual(strip(pc));
       expect(pc.codec).toBe('h265');
-      // enhanced tags are forwarded unchanged; rebuilt ones use legacy id 12 (media.md §1)
+      // enhanced tags are forwarded unchanged; rebuilt ones use legacy id 12 (docs/media.md §1)
       expect(toHex(avPacketToFlvBody(pe))).toBe(eh);
       expect(toHex(avPacketToFlvBody(withoutFlvBody(pe)))).toBe(ch);
       if (xh) expect(strip(asPacket(x.push({ type: 9, timestamp: ts, body: fromHex(xh) })))).toEqual(strip(pc));
@@ -535,7 +535,7 @@ describe('RtmpToAv HEVC: classic (codec id 12) and enhanced (hvc1) headers give 
   });
 });
 
-describe('RtmpToAv unknown enhanced FourCC (quirks.md Q-RTMP-1)', () => {
+describe('RtmpToAv unknown enhanced FourCC (docs/quirks.md Q-RTMP-1)', () => {
   test('av01 is forwarded opaquely as codec other', () => {
     const r = new RtmpToAv();
     const seq = fromHex('90' + fc('av01') + '81000c00');

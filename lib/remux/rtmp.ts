@@ -1,11 +1,11 @@
 /**
- * RTMP/FLV ingest: RTMP media messages (or FLV tags: same bodies, media.md §2) → AvPacket and
- * TrackInfo (design.md §1.3). Handles classic AVC/HEVC (codec 7/12), enhanced RTMP (protocols.md
- * §2.6; unknown FourCCs forwarded opaquely, quirks.md Q-RTMP-1), AAC, G.711, Opus (LAL id 13) and
- * MP3 (media.md §1), metadata normalisation (media.md §2).
+ * RTMP/FLV ingest: RTMP media messages (or FLV tags: same bodies, docs/media.md §2) → AvPacket and
+ * TrackInfo (docs/architecture.md §1.3). Handles classic AVC/HEVC (codec 7/12), enhanced RTMP (docs/protocols.md
+ * §2.6; unknown FourCCs forwarded opaquely, docs/quirks.md Q-RTMP-1), AAC, G.711, Opus (LAL id 13) and
+ * MP3 (docs/media.md §1), metadata normalisation (docs/media.md §2).
  *
  * Never copies: packet units, `flvBody`, parameter sets and `metadata` are views of the message
- * body, which the caller hands over (frozen, design.md §1.3).
+ * body, which the caller hands over (frozen, docs/architecture.md §1.3).
  */
 import { bytesEqual } from '../core/bytes.ts';
 import { ParseError } from '../core/errors.ts';
@@ -38,7 +38,7 @@ export type RtmpIngestResult =
   /** Nothing to forward (sample access, end of sequence, repeats, empty or short payloads). */
   | { kind: 'ignore'; reason: string };
 
-/** AMF0 string `|RtmpSampleAccess`: Flash permission message, never forwarded (protocols.md §2.4). */
+/** AMF0 string `|RtmpSampleAccess`: Flash permission message, never forwarded (docs/protocols.md §2.4). */
 export const AMF0_RTMP_SAMPLE_ACCESS: Uint8Array = Uint8Array.of(
   0x02, 0x00, 0x11, 0x7c, 0x52, 0x74, 0x6d, 0x70, 0x53, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x41, 0x63, 0x63, 0x65, 0x73, 0x73,
 );
@@ -49,10 +49,10 @@ function startsWith(buf: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
-// `@setDataFrame` handling lives once, in protocol/rtmp/messages.ts (media.md §2).
+// `@setDataFrame` handling lives once, in format/flv/metadata.ts (docs/media.md §2).
 export { SET_DATA_FRAME as AMF0_SET_DATA_FRAME, stripSetDataFrame, withSetDataFrame as addSetDataFrame } from '../format/flv/metadata.ts';
 
-/** Sample rate lal assumes for codecs whose FLV flags cannot say it (media.md §5.1). */
+/** Sample rate lal assumes for codecs whose FLV flags cannot say it (docs/media.md §5.1). */
 const G711_SAMPLE_RATE = 8000;
 const OPUS_SAMPLE_RATE = 48000;
 /** NAL length size when a coded frame arrives before its sequence header (FLV always uses 4). */
@@ -147,7 +147,7 @@ export class RtmpToAv {
       };
       this.naluLengthSize = rec.lengthSize;
     } else {
-      // unknown enhanced FourCC (av01, vp09…): kept for RTMP/FLV late joiners only (Q-RTMP-1)
+      // unknown enhanced FourCC (av01, vp09…): kept for RTMP/FLV late joiners only (docs/quirks.md Q-RTMP-1)
       video = { codec: 'other', width: 0, height: 0, profile: '', level: 0, sps: [], pps: [], config, flvSeqHeader: body };
     }
     this.current = { ...this.current, video };

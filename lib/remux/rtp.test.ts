@@ -62,7 +62,7 @@ function roundTrip(tracks: TrackInfo, packets: AvPacket[], opts: { shuffle?: boo
 function sameUnits(a: AvPacket[], b: AvPacket[]): void {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) {
-    // AUDs are not packetised (media.md §5.2)
+    // AUDs are not packetised (docs/media.md §5.2)
     const want = a[i].units.filter((u) => !(a[i].codec === 'h264' ? (u[0] & 0x1f) === 9 : a[i].codec === 'h265' ? ((u[0] >> 1) & 0x3f) === 35 : false));
     expect(b[i].units.length).toBe(want.length);
     for (let j = 0; j < want.length; j++) expect(bytesEqual(b[i].units[j], want[j])).toBe(true);
@@ -208,7 +208,7 @@ describe('RtpToAv', () => {
   });
 });
 
-describe('RTMP → RTSP analysis (media.md §5.1)', () => {
+describe('RTMP → RTSP analysis (docs/media.md §5.1)', () => {
   const meta = (o: Record<string, number>) => encodeAmf0('onMetaData', o);
 
   test('metadataCodecs reads the audio/video codec ids and rate', () => {

@@ -1,5 +1,5 @@
 /**
- * RTP ⇄ AvPacket for RTSP (media.md §5 RTMP → RTSP, §6 RTSP/RTP in; design.md §1.3).
+ * RTP ⇄ AvPacket for RTSP (docs/media.md §5 RTMP → RTSP, §6 RTSP/RTP in; docs/architecture.md §1.3).
  *
  * In (`RtpToAv`, one per RTSP publisher or pull): the announced SDP decides the tracks
  * (`sdpTracks`); the first depacketisable video track (H.264/H.265) and the first audio track
@@ -178,7 +178,7 @@ export class RtpToAv {
 
   /**
    * Remember in-band SPS/PPS(/VPS); when a complete set differs from the current one, the
-   * video TrackInfo is replaced (media.md §6.3 step 2). Returns true on a change.
+   * video TrackInfo is replaced (docs/media.md §6.3 step 2). Returns true on a change.
    */
   private noteParameterSets(av: AvPacket): boolean {
     const h265 = av.codec === 'h265';
@@ -235,10 +235,10 @@ function audioTrackOf(t: SdpTrack): AudioTrack | undefined {
 // ---------------------------------------------------------------------------------------------
 // AvPacket → RTP
 
-/** media.md §5.1: SDP generation waits at most this many media packets for missing headers. */
+/** docs/media.md §5.1: SDP generation waits at most this many media packets for missing headers. */
 export const RTP_OUT_ANALYSIS_PACKETS = 16;
 
-/** FLV sound formats the metadata's `audiocodecid` may announce (media.md §5.1). */
+/** FLV sound formats the metadata's `audiocodecid` may announce (docs/media.md §5.1). */
 const META_AUDIO_CODECS: Readonly<Record<number, 'g711a' | 'g711u' | 'opus'>> = { 7: 'g711a', 8: 'g711u', 13: 'opus' };
 
 /** `audiocodecid`, `audiosamplerate`, `videocodecid` of an `onMetaData` body (undefined when absent). */
@@ -283,7 +283,7 @@ function audioDescribable(a: AudioTrack | undefined): boolean {
 }
 
 /**
- * media.md §5.1 analysis: the SDP may be generated once video parameter sets and the audio
+ * docs/media.md §5.1 analysis: the SDP may be generated once video parameter sets and the audio
  * codec are known, or after RTP_OUT_ANALYSIS_PACKETS media packets (whatever is known then).
  */
 export function rtpOutReady(tracks: TrackInfo, mediaPackets: number): boolean {

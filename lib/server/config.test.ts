@@ -38,7 +38,7 @@ function configErrorOf(fn: () => unknown): string {
   throw new Error('expected a ConfigError, nothing was thrown');
 }
 
-describe('shipped files (config.md §3, §4)', () => {
+describe('shipped files (docs/config.md §3, §4)', () => {
   test('conf/lalserver.conf.json parses with no warnings and equals defaultConfig()', () => {
     const { config, warnings } = parseConfig(shippedText);
     expect(warnings).toEqual([]);
@@ -97,7 +97,7 @@ describe('shipped files (config.md §3, §4)', () => {
   });
 });
 
-describe('missing keys (config.md §2)', () => {
+describe('missing keys (docs/config.md §2)', () => {
   test('{} gives zero values, log defaults and gb28181 defaults', () => {
     const { config, warnings } = parseConfig('{}');
     const sections = config as unknown as Record<string, unknown>;
@@ -159,7 +159,7 @@ describe('missing keys (config.md §2)', () => {
   });
 });
 
-describe('exception rules, in order (config.md §2)', () => {
+describe('exception rules, in order (docs/config.md §2)', () => {
   test('1. log defaults apply key by key; explicit values are kept', () => {
     const c = quiet('{"log":{"level":3,"is_to_stdout":false,"filename":""}}');
     expect(c.log.level).toBe(3);
@@ -220,7 +220,7 @@ describe('exception rules, in order (config.md §2)', () => {
     expect(quiet('{"hls":{"enable":true,"url_pattern":""}}').hls.url_pattern).toBe('');
   });
 
-  test('6. Q-CFG-1 FIXed: a missing hls.url_pattern does not touch httpflv', () => {
+  test('6. docs/quirks.md Q-CFG-1 FIXed: a missing hls.url_pattern does not touch httpflv', () => {
     const c = quiet('{"httpflv":{"enable":true,"url_pattern":"/flv/"},"hls":{"enable":true}}');
     expect(c.httpflv.url_pattern).toBe('/flv/');
     expect(c.hls.url_pattern).toBe('/hls/');
@@ -245,13 +245,13 @@ describe('exception rules, in order (config.md §2)', () => {
     expect([c.httpflv.url_pattern, c.httpts.url_pattern, c.hls.url_pattern]).toEqual([want, want, want]);
   });
 
-  test('7. Q-CFG-1 FIXed: normalising httpts/hls leaves httpflv alone', () => {
+  test('7. docs/quirks.md Q-CFG-1 FIXed: normalising httpts/hls leaves httpflv alone', () => {
     const c = quiet('{"httpflv":{"url_pattern":"/"},"httpts":{"url_pattern":"ts"},"hls":{"url_pattern":"h"}}');
     expect([c.httpflv.url_pattern, c.httpts.url_pattern, c.hls.url_pattern]).toEqual(['/', '/ts/', '/h/']);
   });
 });
 
-describe('gb28181 (config.md §3.18)', () => {
+describe('gb28181 (docs/config.md §3.18)', () => {
   const id = '34020000002000000001';
   test('defaults apply when absent or zero/empty', () => {
     const g = quiet(JSON.stringify({ gb28181: { local_sip_id: id, local_sip_port: 0, expires: 0, local_sip_domain: '' } })).gb28181;
@@ -405,7 +405,7 @@ describe('invalid JSON names line and column', () => {
   });
 });
 
-describe('files (config.md §1)', () => {
+describe('files (docs/config.md §1)', () => {
   let root: string;
   let cwd: string;
   beforeAll(() => {

@@ -1,11 +1,11 @@
 /**
  * LAL-compatible server configuration: schema, defaults, file discovery and parsing
- * (spec config.md §1–§3, quirks.md Q-CFG-1).
+ * (docs/config.md §1–§3, docs/quirks.md Q-CFG-1).
  *
  * Keys are LAL's exact snake_case names. Missing keys take their type's zero value, then the
- * exception rules of config.md §2 run in order; the `gb28181` block (§3.18, seed-only) gets its
+ * exception rules of docs/config.md §2 run in order; the `gb28181` block (§3.18, seed-only) gets its
  * own defaults. Deviations from upstream, on purpose:
- * - Q-CFG-1 FIXed: each HTTP module defaults and normalises its *own* `url_pattern`.
+ * - docs/quirks.md Q-CFG-1 FIXed: each HTTP module defaults and normalises its *own* `url_pattern`.
  * - Unknown keys are warned about (`config: unknown key rtmp.foo (ignored)`), not silent.
  * - A JSON error names the line and column; a number written with a fraction or exponent where
  *   an int is expected is an error, as in Go's decoder (we parse the text ourselves to see it).
@@ -18,7 +18,7 @@ import { ConfigError } from '../core/errors.ts';
 import { CONF_VERSION } from '../core/version.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Types (config.md §3)
+// Types (docs/config.md §3)
 
 /** §3.2 */
 export interface RtmpConfig {
@@ -50,7 +50,7 @@ export interface DefaultHttpConfig {
 
 /**
  * Per-module listen settings of httpflv/httpts/hls. Optional in the file; after parsing they
- * always hold the effective value (copied from `default_http` when empty, config.md §2 rule 2).
+ * always hold the effective value (copied from `default_http` when empty, docs/config.md §2 rule 2).
  */
 export interface HttpListenConfig {
   http_listen_addr: string;
@@ -205,7 +205,7 @@ export interface Gb28181Config {
   expires: number;
 }
 
-/** The whole file (config.md §3), after defaults were applied. */
+/** The whole file (docs/config.md §3), after defaults were applied. */
 export interface LalConfig {
   conf_version: string;
   server_id: string;
@@ -310,18 +310,18 @@ const SCALARS: { readonly [K in ScalarKey]: 'string' } = { conf_version: 'string
 /** Top-level comment key of the shipped file; ignored whatever its type. */
 export const DOC_KEY = '# doc of config';
 
-/** Modules whose listen settings fall back to `default_http` (config.md §2 rule 2). */
+/** Modules whose listen settings fall back to `default_http` (docs/config.md §2 rule 2). */
 export const HTTP_MODULES = ['httpflv', 'httpts', 'hls'] as const;
 export type HttpModule = (typeof HTTP_MODULES)[number];
 
-/** `url_pattern` used when an enabled module has none (config.md §2 rule 6, Q-CFG-1 FIXed). */
+/** `url_pattern` used when an enabled module has none (docs/config.md §2 rule 6, docs/quirks.md Q-CFG-1 FIXed). */
 export const DEFAULT_URL_PATTERNS: { readonly [M in HttpModule]: string } = {
   httpflv: '/live/',
   httpts: '/live/',
   hls: '/hls/',
 };
 
-/** Log defaults applied key by key when absent (config.md §2 rule 1). */
+/** Log defaults applied key by key when absent (docs/config.md §2 rule 1). */
 const LOG_DEFAULTS: Omit<LogConfig, 'is_rotate_hourly'> = {
   level: 1,
   filename: './logs/lalserver.log',
@@ -334,7 +334,7 @@ const LOG_DEFAULTS: Omit<LogConfig, 'is_rotate_hourly'> = {
   assert_behavior: 1,
 };
 
-/** gb28181 defaults (config.md §3.18), applied when absent **or** zero/empty. */
+/** gb28181 defaults (docs/config.md §3.18), applied when absent **or** zero/empty. */
 export const GB28181_DEFAULT_SIP_PORT = 5060;
 export const GB28181_DEFAULT_EXPIRES_SEC = 3600;
 
@@ -592,7 +592,7 @@ function normaliseUrlPattern(p: string): string {
 }
 
 /**
- * Parses the text of `lalserver.conf.json` (config.md §2–§3). Throws `ConfigError` for invalid
+ * Parses the text of `lalserver.conf.json` (docs/config.md §2–§3). Throws `ConfigError` for invalid
  * JSON (naming line and column) and for a value of the wrong JSON type; everything else is a
  * warning: the list of missing keys (log.* and per-module HTTP address keys excluded), each
  * unknown key, a `conf_version` other than this build's, and an unusable enabled gb28181 block.
@@ -681,7 +681,7 @@ export function parseConfig(text: string, opts: { file?: string } = {}): { confi
   return { config, warnings };
 }
 
-/** config.md §2 exceptions 1–7, in order (rules 6–7 with Q-CFG-1 FIXed). */
+/** docs/config.md §2 exceptions 1–7, in order (rules 6–7 with docs/quirks.md Q-CFG-1 FIXed). */
 function applyExceptions(c: LalConfig, present: ReadonlySet<string>): void {
   // 1. log defaults, key by key.
   const log = c.log as unknown as Record<string, unknown>;
@@ -702,7 +702,7 @@ function applyExceptions(c: LalConfig, present: ReadonlySet<string>): void {
   if (c.hls.sub_session_hash_key !== '' && c.hls.sub_session_timeout_ms === 0) {
     c.hls.sub_session_timeout_ms = c.hls.fragment_num * c.hls.fragment_duration_ms * 2;
   }
-  // 6–7. url patterns: default and normalise each module's own (Q-CFG-1 FIX).
+  // 6–7. url patterns: default and normalise each module's own (docs/quirks.md Q-CFG-1 FIX).
   for (const m of HTTP_MODULES) {
     const mod = c[m];
     if ((mod.enable || mod.enable_https) && !present.has(`${m}.url_pattern`)) {
@@ -719,7 +719,7 @@ function applyGb28181Defaults(g: Gb28181Config): void {
 }
 
 /**
- * Why an enabled gb28181 block cannot start the SIP service (config.md §3.18 [PROPOSED]),
+ * Why an enabled gb28181 block cannot start the SIP service (docs/config.md §3.18 [PROPOSED]),
  * or `undefined` when it can (or is disabled).
  */
 export function validateGb28181(g: Gb28181Config): string | undefined {
@@ -844,7 +844,7 @@ export function defaultConfig(): LalConfig {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Files (config.md §1)
+// Files (docs/config.md §1)
 
 /** Searched in this order, relative to the working directory, when no `-c` is given. */
 export const CONFIG_SEARCH_PATHS = [

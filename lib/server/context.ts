@@ -52,7 +52,7 @@ export interface ServerContext {
   hlsSessions?: HlsPlayerTracker;
 }
 
-/** A connection that has not published or played after this long is closed (quirks.md Q-TMO-1). */
+/** A connection that has not published or played after this long is closed (docs/quirks.md Q-TMO-1). */
 export const COMMAND_PHASE_TIMEOUT_MS = 10_000;
-/** A publisher that sent nothing for this long is closed (behaviour.md §12, read timeout). */
+/** A publisher that sent nothing for this long is closed (docs/behaviour.md §12, read timeout). */
 export const PUBLISHER_READ_TIMEOUT_MS = 120_000;

@@ -1,5 +1,5 @@
 /**
- * Framers: shared packet → shared bytes for each byte-stream output (design.md §1.4).
+ * Framers: shared packet → shared bytes for each byte-stream output (docs/architecture.md §1.4).
  * Each buffer is built once per packet (FanoutPacket.encodeOnce) and written to every player.
  */
 import type { AvPacket } from '../core/packet.ts';

@@ -2,7 +2,7 @@
  * startServer(config) → a running lal server: RTMP(S) listeners, the media HTTP port(s), the HTTP
  * API, the 1-second tick. `close()` stops listening, closes every session and resolves.
  * Failing to bind a plain address rejects (the command exits 1 naming it); TLS listeners that
- * cannot load their certificate are logged and skipped (config.md §3.2, §3.4).
+ * cannot load their certificate are logged and skipped (docs/config.md §3.2, §3.4).
  *
  * Inside: sessions (lib/server/sessions) bind protocol connections to the StreamHub; each Stream
  * fans one packet out to every output through its branches — the picture, from Stream.write to
@@ -47,7 +47,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Bitrates are recomputed on this tick period (http-api.md §3.3). */
+/** Bitrates are recomputed on this tick period (docs/http-api.md §3.3). */
 const BITRATE_INTERVAL_SEC = 5;
 
 export async function startServer(config: LalConfig, opts: { log?: Logger; limits?: OutputLimits } = {}): Promise<RunningServer> {
@@ -128,7 +128,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
       }
     }
 
-    // Media HTTP: modules with the same address share one listener (urls.md §7).
+    // Media HTTP: modules with the same address share one listener (docs/urls.md §7).
     const plain = new Map<string, HttpRoutes>();
     const secure = new Map<string, { routes: HttpRoutes; cert: string; key: string }>();
     const mods: [HttpModule, LalConfig['httpflv'] | LalConfig['hls']][] = [['flv', config.httpflv], ['ts', config.httpts], ['hls', config.hls]];
@@ -170,7 +170,7 @@ export async function startServer(config: LalConfig, opts: { log?: Logger; limit
     throw e;
   }
 
-  // RTSP, RTSPS and RTSP over WebSocket (config.md §3.8).
+  // RTSP, RTSPS and RTSP over WebSocket (docs/config.md §3.8).
   if (config.rtsp.enable || config.rtsp.rtsps_enable || config.rtsp.ws_rtsp_enable) {
     try {
       rtsp = await startRtspListeners(ctx);

@@ -1,5 +1,5 @@
 /**
- * Simple authentication (behaviour.md §10): `lal_secret` = lowercase hex MD5 of key + stream name,
+ * Simple authentication (docs/behaviour.md §10): `lal_secret` = lowercase hex MD5 of key + stream name,
  * or the configured `dangerous_lal_secret`. Returns undefined when allowed, else the reason.
  */
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
- * Session ids, byte/bitrate accounting and the per-second frame ring (http-api.md §3.3–§3.4).
- * Held by the server instance (no module state, design.md §1.7 rule 10).
+ * Session ids, byte/bitrate accounting and the per-second frame ring (docs/http-api.md §3.3–§3.4).
+ * Held by the server instance (no module state, docs/architecture.md §1.7 rule 10).
  */
 import { formatReadableTime } from '../core/time-format.ts';
 
@@ -84,7 +84,7 @@ export const EMPTY_STAT_SESSION = {
 
 /**
  * Video messages per wall-clock second in a 32-slot ring indexed by unix_sec % 32
- * (http-api.md §3.2 `in_frame_per_sec`): newest first, current second excluded.
+ * (docs/http-api.md §3.2 `in_frame_per_sec`): newest first, current second excluded.
  */
 export class PeriodRecord {
   private secs = new Array<number>(32).fill(0);

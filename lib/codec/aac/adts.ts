@@ -1,5 +1,5 @@
 /**
- * ADTS framing of raw AAC (ISO/IEC 14496-3 §1.A.2.2; header fields as in spec media.md §4.2):
+ * ADTS framing of raw AAC (ISO/IEC 14496-3 §1.A.2.2; header fields as in docs/media.md §4.2):
  * used for MPEG-TS/HLS output (stream type 0F) and GB28181 PS input.
  *
  *   syncword u(12) = 0xFFF | ID u(1) (0 MPEG-4, 1 MPEG-2) | layer u(2) = 0 | protection_absent u(1)

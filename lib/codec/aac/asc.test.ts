@@ -12,7 +12,7 @@ function bits(...fields: [number, number][]): Uint8Array {
 }
 
 describe('decodeAsc', () => {
-  test('tests.md fixture 12 10 56 E5 00: AAC-LC 44100 Hz stereo (SBR signalled absent)', () => {
+  test('docs/tests.md fixture 12 10 56 E5 00: AAC-LC 44100 Hz stereo (SBR signalled absent)', () => {
     const info = decodeAsc(fromHex(FIXTURE_ASC));
     expect(info).toMatchObject({ objectType: 2, samplingIndex: 4, sampleRate: 44100, channels: 2, channelConfig: 2 });
     expect(info.sbr).toBeUndefined();

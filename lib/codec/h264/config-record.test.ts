@@ -21,7 +21,7 @@ describe('avcC from ffmpeg', () => {
 });
 
 describe('encodeAvcConfigRecord', () => {
-  test('tests.md fixture: 01 64 00 16 FF E1 … (profile/compat/level from the SPS)', () => {
+  test('docs/tests.md fixture: 01 64 00 16 FF E1 … (profile/compat/level from the SPS)', () => {
     const sps = fromBase64(FIXTURE_SPS_B64);
     const pps = fromBase64(FIXTURE_PPS_B64);
     const rec = encodeAvcConfigRecord({ sps: [sps], pps: [pps] });

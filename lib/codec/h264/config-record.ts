@@ -71,7 +71,7 @@ function readParamSet(buf: Uint8Array, off: number, what: string): Uint8Array {
 /**
  * Build a record with 4-byte NAL lengths. Profile, compatibility and level are bytes 1..3 of
  * `sps[0]`; `compat` overrides the compatibility byte (LAL writes 0 when it builds a sequence
- * header from RTSP/PS input, spec media.md §"RTSP → RTMP"). The optional high-profile trailer
+ * header from RTSP/PS input, docs/media.md §6.3). The optional high-profile trailer
  * is not written (neither LAL nor ffmpeg's FLV muxer write it).
  */
 export function encodeAvcConfigRecord(c: { sps: Uint8Array[]; pps: Uint8Array[]; compat?: number }): Uint8Array {

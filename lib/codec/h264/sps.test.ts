@@ -7,7 +7,7 @@ import { removeEmulationPrevention } from '../rbsp.ts';
 import { h264ProfileName, parseH264Sps } from './sps.ts';
 
 describe('parseH264Sps on real SPS', () => {
-  test('tests.md fixture SPS: High, level 2.2, 640x360', () => {
+  test('docs/tests.md fixture SPS: High, level 2.2, 640x360', () => {
     const info = parseH264Sps(fromBase64(FIXTURE_SPS_B64));
     expect(info).toMatchObject({
       profile: 'High',

@@ -2,7 +2,7 @@
  * H.264 sequence parameter set (ISO/IEC 14496-10 §7.3.2.1.1, semantics §7.4.2.1.1), parsed up to
  * frame cropping; the VUI that follows is not needed and is ignored.
  *
- * `width`/`height` follow LAL's formula (spec http-api.md §3.2 notes), which the stats API
+ * `width`/`height` follow LAL's formula (docs/http-api.md §3.2 notes), which the stats API
  * reports: crop offsets count 2 pixels in both directions. That equals the true picture size for
  * progressive 4:2:0 (nearly everything); `displayWidth`/`displayHeight` apply the exact
  * CropUnitX/CropUnitY of §7.4.2.1.1 for 4:2:2, 4:4:4, monochrome and field coding.
@@ -15,9 +15,9 @@ import { NaluTypeH264 } from './nalu.ts';
 export interface H264SpsInfo {
   profileIdc: number;
   levelIdc: number;
-  /** Per the spec note (LAL): (pic_width_in_mbs_minus1+1)*16 - 2*(crop_left+crop_right). */
+  /** As LAL computes it: (pic_width_in_mbs_minus1+1)*16 - 2*(crop_left+crop_right). */
   width: number;
-  /** Per the spec note (LAL): (2-frame_mbs_only)*(pic_height_in_map_units_minus1+1)*16 - 2*(crop_top+crop_bottom). */
+  /** As LAL computes it: (2-frame_mbs_only)*(pic_height_in_map_units_minus1+1)*16 - 2*(crop_top+crop_bottom). */
   height: number;
   /** 'Baseline' | 'Main' | 'Extended' | 'High' | 'High 10' | 'High 4:2:2' | 'High 4:4:4' | … or `profile ${idc}`. */
   profile: string;

@@ -2,7 +2,7 @@
  * H.265 sequence parameter set (ISO/IEC 23008-2 §7.3.2.2.1) incl. profile_tier_level()
  * with sub-layers (§7.3.3), parsed up to the bit depths; the rest is not needed.
  *
- * `width`/`height` are pic_width/height_in_luma_samples, as LAL reports them (spec http-api.md
+ * `width`/`height` are pic_width/height_in_luma_samples, as LAL reports them (docs/http-api.md
  * §3.2 notes); `displayWidth`/`displayHeight` apply the conformance window (§7.4.3.2.1), which
  * is what players show (e.g. 854x480 coded as 856x480 with conf_win_right_offset 1).
  */

@@ -12,7 +12,7 @@ import {
 } from './index.ts';
 import { fromHex, mulberry32, mutateBytes, onlyParseError, toHex, truncations, utf8Encode } from '../../core/testing.ts';
 
-// One table drives both decode and encode (design.md §1.8).
+// One table drives both decode and encode (docs/architecture.md §1.8).
 const cases: { name: string; value: Amf0Value; bytes: string }[] = [
   { name: 'number 0', value: 0, bytes: '00 0000000000000000' },
   { name: 'number 1.5', value: 1.5, bytes: '00 3ff8000000000000' },

@@ -1,5 +1,5 @@
 /**
- * AMF0 decoder (Adobe AMF0 spec §2; protocols.md §2.4 "AMF0 types understood").
+ * AMF0 decoder (Adobe AMF0 spec §2; docs/protocols.md §2.4 "AMF0 types understood").
  * Pure functions over Uint8Array; every malformed input throws `ParseError` (`amf0: …`).
  *
  *   value        = marker(u8) payload

@@ -1,6 +1,6 @@
 /**
  * AMF0 encoder (Adobe AMF0 spec §2; markers in types.ts). Size first, one allocation
- * (design.md §1.7 rule 2). Strings longer than 65535 UTF-8 bytes become long strings (0x0C).
+ * (docs/architecture.md §1.7 rule 2). Strings longer than 65535 UTF-8 bytes become long strings (0x0C).
  * Object keys are limited to 65535 UTF-8 bytes by the format; longer keys, nesting beyond
  * MAX_AMF0_DEPTH (also catches cycles) and unencodable values throw `LalError` (`amf0-encode`).
  */

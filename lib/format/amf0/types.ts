@@ -1,6 +1,6 @@
 /**
  * AMF0 value model and markers (Adobe "Action Message Format – AMF 0", 2007, §2).
- * Used by RTMP commands and data messages (protocols.md §2.4) and FLV script tags.
+ * Used by RTMP commands and data messages (docs/protocols.md §2.4) and FLV script tags.
  */
 
 /**

@@ -4,7 +4,7 @@ import { decodeFlvHeader, encodeFlvHeader, FLV_HEADER } from './header.ts';
 import { toHex } from '../../core/testing.ts';
 
 describe('FLV header', () => {
-  test('FLV_HEADER is the 13 bytes of protocols.md §4', () => {
+  test('FLV_HEADER is the 13 bytes of docs/protocols.md §4', () => {
     expect(toHex(FLV_HEADER)).toBe('464c5601050000000900000000');
   });
 

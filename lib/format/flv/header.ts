@@ -1,6 +1,6 @@
 /**
  * FLV file header (Adobe FLV and F4V File Format Specification v10.1, annex E.2) and the
- * PreviousTagSize0 that follows it; HTTP-FLV bodies start with these 13 bytes (protocols.md §4).
+ * PreviousTagSize0 that follows it; HTTP-FLV bodies start with these 13 bytes (docs/protocols.md §4).
  *
  *   0      1      2      3        4                    5..8                9..12
  *  +------+------+------+--------+--------------------+-------------------+------------------+

@@ -1,7 +1,7 @@
 /**
  * FlvReader: push parser for an FLV byte stream (file or HTTP-FLV body), Adobe FLV spec v10.1
  * annex E. Feed chunks as they arrive; complete tags come back, the unconsumed tail is kept
- * (design.md §1.5). Output does not depend on how the input was split.
+ * (docs/architecture.md §1.5). Output does not depend on how the input was split.
  *
  * Ownership: a tag body is a view of the chunk it arrived in when it lies in one chunk (a copy
  * only when it spans chunks that are not consecutive views of one buffer), so callers must not

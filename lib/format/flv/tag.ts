@@ -1,5 +1,5 @@
 /**
- * FLV tag framing (Adobe FLV spec v10.1 annex E.4.1, protocols.md §4): 11-byte tag header, body,
+ * FLV tag framing (Adobe FLV spec v10.1 annex E.4.1, docs/protocols.md §4): 11-byte tag header, body,
  * 4-byte PreviousTagSize. `encodeFlvTag` is the FLV fan-out hot path (once per packet, shared by
  * every HTTP-FLV/WS-FLV player and recorder), so it allocates exactly once.
  *

@@ -1,7 +1,7 @@
 /**
  * FLV video tag header (Adobe FLV spec v10.1 annex E.4.3.1, legacy HEVC codec id 12 as LAL and
  * ffmpeg's forks use it) and the enhanced-RTMP ExVideoTagHeader (veovera enhanced-rtmp v1/v2,
- * protocols.md §2.6). Pure: returns where the payload starts; never copies.
+ * docs/protocols.md §2.6). Pure: returns where the payload starts; never copies.
  *
  * Classic (bit 7 of byte 0 clear):
  *   byte 0: FrameType(4) CodecID(4)      e.g. 17 = key frame + AVC, 2C = inter frame + HEVC(12)
@@ -69,7 +69,7 @@ export function parseFlvVideoTag(body: Uint8Array): FlvVideoTagInfo {
     enhanced: true, frameType, codecId: 0, packetType: 'other', cts: 0, dataOffset: 1, codec: 'other',
   };
   // Multitrack and ModEx put other fields before the FourCC; a command frame carries a command
-  // byte. All three are forwarded opaquely (quirks.md Q-RTMP-1).
+  // byte. All three are forwarded opaquely (docs/quirks.md Q-RTMP-1).
   if (pt === FlvExVideoPacketType.Multitrack || pt === FlvExVideoPacketType.ModEx || frameType === FlvVideoFrameType.Command) {
     return info;
   }

@@ -15,7 +15,7 @@ import {
 } from './playlist.ts';
 import { mulberry32, onlyParseError } from '../../core/testing.ts';
 
-/** tests.md §2 golden live playlist (mode 0). */
+/** docs/tests.md §2 golden live playlist (mode 0). */
 const GOLDEN_LIVE = `#EXTM3U
 #EXT-X-VERSION:3
 #EXT-X-ALLOW-CACHE:NO
@@ -37,7 +37,7 @@ innertest-1642375465000-7.ts
 #EXT-X-ENDLIST
 `;
 
-/** tests.md §2 golden record playlist (mode 0), spelled out. */
+/** docs/tests.md §2 golden record playlist (mode 0), spelled out. */
 const GOLDEN_RECORD = `#EXTM3U
 #EXT-X-VERSION:3
 #EXT-X-TARGETDURATION:5
@@ -96,7 +96,7 @@ describe('formatDuration (%.3f as Go prints it)', () => {
   });
 });
 
-describe('targetDuration (hls.md §3)', () => {
+describe('targetDuration (docs/hls.md §3)', () => {
   test('upstream example: 3 s target, 3.333 4.000 4.867 3.133 4.000 2.644 → 5', () => {
     expect(targetDuration(GOLDEN_TICKS.slice(2).map((t) => t / 90000), 3000)).toBe(5);
   });
@@ -115,7 +115,7 @@ describe('targetDuration (hls.md §3)', () => {
 });
 
 describe('writeLivePlaylist', () => {
-  test('reproduces the tests.md golden playlist.m3u8', () => {
+  test('reproduces the docs/tests.md golden playlist.m3u8', () => {
     const text = writeLivePlaylist({ fragments: goldenFragments.slice(2), mediaSequence: 2, targetDurationMs: 3000, ended: true });
     expect(text).toBe(GOLDEN_LIVE);
   });
@@ -141,7 +141,7 @@ describe('writeLivePlaylist', () => {
   });
 });
 
-describe('record playlist (hls.md §4)', () => {
+describe('record playlist (docs/hls.md §4)', () => {
   function buildRecord(frags: PlaylistFragment[], start?: string, r0 = 0): { text: string; r: number } {
     let text = start;
     let r = r0;
@@ -152,7 +152,7 @@ describe('record playlist (hls.md §4)', () => {
     return { text: text ?? '', r };
   }
 
-  test('reproduces the tests.md golden record.m3u8', () => {
+  test('reproduces the docs/tests.md golden record.m3u8', () => {
     expect(buildRecord(goldenFragments).text).toBe(GOLDEN_RECORD);
   });
 

@@ -1,6 +1,6 @@
 /**
  * HLS media playlists (RFC 8216 §4.3) as LAL writes them: the sliding live playlist
- * (`playlist.m3u8`, hls.md §3), the ever-growing record playlist (`record.m3u8`, hls.md §4,
+ * (`playlist.m3u8`, docs/hls.md §3), the ever-growing record playlist (`record.m3u8`, docs/hls.md §4,
  * created and updated as pure text functions), and a small media-playlist parser for tests and
  * for the HLS relay.
  *
@@ -31,7 +31,7 @@ export interface PlaylistFragment {
 }
 
 export interface LivePlaylist {
-  /** The window, oldest first (hls.md §3: the last `min(closed, fragment_num)` closed fragments). */
+  /** The window, oldest first (docs/hls.md §3: the last `min(closed, fragment_num)` closed fragments). */
   fragments: readonly PlaylistFragment[];
   /** `#EXT-X-MEDIA-SEQUENCE`: id of the first fragment of the window. */
   mediaSequence: number;
@@ -78,7 +78,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
- * hls.md §3 TARGETDURATION: start with `m = fragment_duration_ms / 1000`; walk the window in
+ * docs/hls.md §3 TARGETDURATION: start with `m = fragment_duration_ms / 1000`; walk the window in
  * order and whenever a duration `d > m` set `m = d + 0.5`; the answer is `floor(m)`.
  */
 export function targetDuration(durations: readonly number[], fragmentDurationMs: number): number {
@@ -92,7 +92,7 @@ function fragmentLines(f: PlaylistFragment): string {
   return `${f.discontinuity ? DISCONTINUITY_LINE : ''}#EXTINF:${formatDuration(f.duration)},\n${f.name}\n`;
 }
 
-/** hls.md §3: the live playlist text. */
+/** docs/hls.md §3: the live playlist text. */
 export function writeLivePlaylist(p: LivePlaylist): string {
   const t = targetDuration(
     p.fragments.map((f) => f.duration),
@@ -121,7 +121,7 @@ export function writeVodPlaylist(fragments: readonly PlaylistFragment[], fragmen
 }
 
 /**
- * hls.md §4 running maximum of the record playlist: when a closed fragment has `d > r`,
+ * docs/hls.md §4 running maximum of the record playlist: when a closed fragment has `d > r`,
  * `r = d + 0.5` (r starts at 0 for each muxer). Returns the new `r`.
  */
 export function updateRecordMax(r: number, duration: number): number {
@@ -134,7 +134,7 @@ export interface RecordEntry {
   recordMax: number;
 }
 
-/** hls.md §4: a new `record.m3u8` holding one fragment. */
+/** docs/hls.md §4: a new `record.m3u8` holding one fragment. */
 export function createRecordPlaylist(e: RecordEntry): string {
   return (
     `#EXTM3U\n#EXT-X-VERSION:3\n${TARGET_DURATION_TAG}${Math.floor(e.recordMax)}\n#EXT-X-MEDIA-SEQUENCE:0\n\n` +
@@ -144,7 +144,7 @@ export function createRecordPlaylist(e: RecordEntry): string {
 }
 
 /**
- * hls.md §4: append one fragment to an existing `record.m3u8`: drop a trailing
+ * docs/hls.md §4: append one fragment to an existing `record.m3u8`: drop a trailing
  * `#EXT-X-ENDLIST\n`, raise (never lower) `#EXT-X-TARGETDURATION` to `floor(recordMax)`, append
  * the optional discontinuity, the `#EXTINF` line and the name, then `#EXT-X-ENDLIST\n` again.
  * Throws ParseError when the first TARGETDURATION tag is missing, has no line end, or its value

@@ -15,7 +15,7 @@ describe('crc32Mpeg2', () => {
     ['PAT', '00 B0 0D 00 01 C1 00 00 00 01 F0 01', 0x2e701905],
     ['PMT AVC+AAC', '02 B0 17 00 01 C1 00 00 E1 00 F0 00 1B E1 00 F0 00 0F E1 01 F0 00', 0x2f44b99b],
     ['PMT AAC only', '02 B0 12 00 01 C1 00 00 E1 00 F0 00 0F E1 01 F0 00', 0xb7436c5e],
-  ])('%s section of media.md §4.1', (_name, section, crc) => {
+  ])('%s section of docs/media.md §4.1', (_name, section, crc) => {
     expect(crc32Mpeg2(fromHex(section))).toBe(crc);
   });
 

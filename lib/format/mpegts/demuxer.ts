@@ -4,7 +4,7 @@
  * packets per PID by payload_unit_start_indicator (or PES_packet_length when known), counts
  * continuity errors instead of failing. Output does not depend on how the input was split.
  *
- * `TsPesToAv` then turns PES events into AvPackets and a TrackInfo (design.md §1.3): Annex-B
+ * `TsPesToAv` then turns PES events into AvPackets and a TrackInfo (docs/architecture.md §1.3): Annex-B
  * video split into NAL units (AUD dropped, parameter sets moved into the TrackInfo), ADTS audio
  * split into raw AAC frames timed 1024 samples apart, Opus access units.
  *
@@ -238,7 +238,7 @@ export class TsDemuxer {
       const last = this.lastCc.get(pid);
       if (last !== undefined && !pkt.adaptation?.discontinuity) {
         // A repeated CC on a PES PID is a duplicate packet. PSI is not deduplicated: LAL writes
-        // every PAT/PMT with CC 0 (media.md §4.1) and re-reading one is harmless.
+        // every PAT/PMT with CC 0 (docs/media.md §4.1) and re-reading one is harmless.
         if (es && h.continuityCounter === last) {
           this.stats.duplicates++;
           return;
@@ -512,7 +512,7 @@ function opusPacketSamples(p: Uint8Array): number {
 /**
  * Split an Opus PES payload into access units: each behind an opus_control_header (prefix
  * 0x7FE0 11 bits, trim/extension flags, au_size as a run of FF bytes plus one), or the whole
- * payload when it has none (as LAL writes it, media.md §4.2).
+ * payload when it has none (as LAL writes it, docs/media.md §4.2).
  */
 export function splitOpusPes(data: Uint8Array): Uint8Array[] {
   if (data.length < 2 || data[0] !== 0x7f || (data[1] & 0xe0) !== 0xe0) return data.length > 0 ? [data] : [];

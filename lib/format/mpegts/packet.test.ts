@@ -15,7 +15,7 @@ function payloadOf(n: number, seed = n): Uint8Array {
 }
 
 /**
- * Check the packetiser's output against media.md §4.6 with the independent packet decoder:
+ * Check the packetiser's output against docs/media.md §4.6 with the independent packet decoder:
  * 188-byte packets on one PID, PUSI only on the first, CC from lastCc+1 wrapping, adaptation
  * field (RAI+PCR) only on the first packet when asked, stuffing only in the last packet and all
  * 0xFF (after a 00 flags byte when the field exists only for stuffing), and the payloads
@@ -127,7 +127,7 @@ describe('TS packet header and adaptation field', () => {
   });
 });
 
-describe('packetizePes (media.md §4.6)', () => {
+describe('packetizePes (docs/media.md §4.6)', () => {
   test('audio PES sizes 1..2000: every invariant holds', () => {
     let cc = 0;
     for (let n = 1; n <= 2000; n++) {

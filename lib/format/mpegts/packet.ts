@@ -1,6 +1,6 @@
 /**
  * MPEG-TS packets (ISO/IEC 13818-1 §2.4.3.2–§2.4.3.5): header and adaptation field codec, and
- * the PES packetiser every TS output shares (spec media.md §4.6). `packetizePes` is the TS
+ * the PES packetiser every TS output shares (docs/media.md §4.6). `packetizePes` is the TS
  * fan-out hot path (once per frame, shared by HTTP-TS players, HLS and TS recording): it
  * computes the packet count first and writes into one buffer, with no per-packet allocation.
  *
@@ -135,7 +135,7 @@ function decodePcrBase(buf: Uint8Array, off: number): number {
 
 /**
  * Write a PCR whose base is `base` (modulo 2^33), reserved bits all 1 and extension 0, as LAL
- * does (media.md §4.6): `base>>25, base>>17, base>>9, base>>1, (base&1)<<7 | 7E, 00`. Returns 6.
+ * does (docs/media.md §4.6): `base>>25, base>>17, base>>9, base>>1, (base&1)<<7 | 7E, 00`. Returns 6.
  */
 export function encodePcrInto(base: number, out: Uint8Array, off: number): number {
   let v = base % 2 ** 33;
@@ -212,7 +212,7 @@ export function packetizedSize(input: PesPacketizeInput): number {
 }
 
 /**
- * Split one PES into TS packets written at `out[off…]` (media.md §4.6): PUSI on the first
+ * Split one PES into TS packets written at `out[off…]` (docs/media.md §4.6): PUSI on the first
  * packet; continuity counter incremented before each packet starting from `lastCc` (so a new
  * PID passes 0 and its first packet has CC 1); the first packet carries the adaptation field
  * (random access + PCR) when asked; the last packet is padded through its adaptation field —

@@ -9,7 +9,7 @@ function encode(h: PesHeaderInput): Uint8Array {
   return out;
 }
 
-describe('PES header: LAL byte layout (media.md §4.6)', () => {
+describe('PES header: LAL byte layout (docs/media.md §4.6)', () => {
   test('audio, PTS only: 80 80 05 and marker nibble 0010 (PTS 63000 = the +700 ms of frame 0)', () => {
     expect(toHex(encode({ streamId: PesStreamId.Audio, payloadLength: 100, pts: 63000 }))).toBe(
       toHex(fromHex('00 00 01 C0 00 6C 80 80 05 21 00 03 EC 31')), // length 100 + 3 + 5 = 0x6C

@@ -1,7 +1,7 @@
 /**
  * PES packet header (ISO/IEC 13818-1 §2.4.3.6, Table 2-21): one parser shared by the MPEG-TS
  * demuxer and the GB28181 program-stream demuxer, and the encoder the TS muxer writes with
- * (spec media.md §4.6).
+ * (docs/media.md §4.6).
  *
  *   packet_start_code_prefix u(24) = 00 00 01 | stream_id u(8) | PES_packet_length u(16)
  *   — for streams other than program_stream_map, padding, private_stream_2, ECM, EMM,
@@ -17,7 +17,7 @@
  */
 import { ParseError } from '../../core/errors.ts';
 
-/** stream_id values lal writes (Table 2-22; media.md §4.2, §4.3). */
+/** stream_id values lal writes (Table 2-22; docs/media.md §4.2, §4.3). */
 export const PesStreamId = {
   /** First MPEG audio stream number: the TS muxer's audio (AAC, Opus). */
   Audio: 0xc0,
@@ -147,7 +147,7 @@ export interface PesHeaderInput {
   payloadLength: number;
   /** 90 kHz, written modulo 2^33. */
   pts: number;
-  /** Written only when present and different from `pts` (media.md §4.3). */
+  /** Written only when present and different from `pts` (docs/media.md §4.3). */
   dts?: number;
 }
 
@@ -158,7 +158,7 @@ export function pesHeaderSize(h: PesHeaderInput): number {
 
 /**
  * Write `00 00 01 | stream_id | PES_packet_length | 80 | 80 or C0 | 05 or 0A | PTS [| DTS]`
- * (media.md §4.6). PES_packet_length = payload + 3 + header data length, or 0 when that
+ * (docs/media.md §4.6). PES_packet_length = payload + 3 + header data length, or 0 when that
  * exceeds 65535. Returns the bytes written.
  */
 export function encodePesHeaderInto(h: PesHeaderInput, out: Uint8Array, off: number): number {

@@ -7,7 +7,7 @@ import {
 } from './psi.ts';
 import { fromHex, mulberry32, onlyParseError, randomBytes, toHex, truncations } from '../../core/testing.ts';
 
-/** media.md §4.1, table "PMT section (from table_id) + CRC". */
+/** docs/media.md §4.1, table "PMT section (from table_id) + CRC". */
 const PMT_ROWS: [string, PmtStreams, string][] = [
   ['AVC + AAC', { video: 'h264', audio: 'aac' }, '02 B0 17 00 01 C1 00 00 E1 00 F0 00 1B E1 00 F0 00 0F E1 01 F0 00 2F 44 B9 9B'],
   ['HEVC + AAC', { video: 'h265', audio: 'aac' }, '02 B0 17 00 01 C1 00 00 E1 00 F0 00 24 E1 00 F0 00 0F E1 01 F0 00 C7 72 B7 CB'],
@@ -18,7 +18,7 @@ const PMT_ROWS: [string, PmtStreams, string][] = [
 ];
 
 describe('PAT', () => {
-  test('the exact packet of media.md §4.1', () => {
+  test('the exact packet of docs/media.md §4.1', () => {
     const p = encodePat();
     expect(p.length).toBe(188);
     const head = '47 40 00 10 00 00 B0 0D 00 01 C1 00 00 00 01 F0 01 2E 70 19 05';
@@ -43,7 +43,7 @@ describe('PMT', () => {
 
     const pmt = decodePmt(section);
     expect(pmt.programNumber).toBe(1);
-    expect(pmt.pcrPid).toBe(TsPid.Video); // even without video (Q-TS-1)
+    expect(pmt.pcrPid).toBe(TsPid.Video); // even without video (docs/quirks.md Q-TS-1)
     const want: { pid: number; codec: TsCodec }[] = [];
     if (streams.video) want.push({ pid: TsPid.Video, codec: streams.video });
     if (streams.audio) want.push({ pid: TsPid.Audio, codec: streams.audio });

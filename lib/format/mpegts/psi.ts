@@ -1,6 +1,6 @@
 /**
  * Program-specific information (ISO/IEC 13818-1 §2.4.4): PAT and PMT sections, encoded exactly
- * as LAL writes them (spec media.md §4.1) and decoded for the demuxer.
+ * as LAL writes them (docs/media.md §4.1) and decoded for the demuxer.
  *
  *   section: table_id u(8) | section_syntax_indicator 1 | '0' | reserved 2 | section_length u(12)
  *            table_id_extension u(16) | reserved 2 | version_number u(5) | current_next 1 |
@@ -16,7 +16,7 @@ import { crc32Mpeg2 } from './crc32.ts';
 import { encodeTsPacketHeaderInto, TsAdaptationFieldControl } from './packet.ts';
 import { TS_PACKET_SIZE } from './types.ts';
 
-/** PIDs of LAL's single-program layout (media.md §4.1). */
+/** PIDs of LAL's single-program layout (docs/media.md §4.1). */
 export const TsPid = {
   Pat: 0x0000,
   Pmt: 0x1001,
@@ -38,7 +38,7 @@ export const TsStreamType = {
 /** table_id values (Table 2-31). */
 export const TableId = { Pat: 0x00, Pmt: 0x02 } as const;
 
-/** Descriptor tags used for Opus in TS (ETSI TS 102 366 annex; media.md §4.1). */
+/** Descriptor tags used for Opus in TS (ETSI TS 102 366 annex; docs/media.md §4.1). */
 export const DescriptorTag = { Registration: 0x05, Extension: 0x7f } as const;
 
 /** section_length is 12 bits but must not exceed 1021 for PAT/PMT (§2.4.4.3, §2.4.4.8). */
@@ -68,7 +68,7 @@ function finishSection(section: Uint8Array): Uint8Array {
   return section;
 }
 
-/** A section in its own packet: PUSI, CC 0, pointer_field 0, `FF` stuffing (media.md §4.1). */
+/** A section in its own packet: PUSI, CC 0, pointer_field 0, `FF` stuffing (docs/media.md §4.1). */
 function psiPacket(pid: number, section: Uint8Array): Uint8Array {
   const out = new Uint8Array(TS_PACKET_SIZE);
   let w = encodeTsPacketHeaderInto({ pid, payloadUnitStart: true, adaptationFieldControl: TsAdaptationFieldControl.Payload, continuityCounter: 0 }, out, 0);
@@ -102,7 +102,7 @@ export function encodePat(): Uint8Array {
 }
 
 /**
- * The PMT section for program 1: PCR PID 0x100 always (quirks.md Q-TS-1), program_info_length 0,
+ * The PMT section for program 1: PCR PID 0x100 always (docs/quirks.md Q-TS-1), program_info_length 0,
  * video on 0x100 (1B/24), audio on 0x101 (0F, or 06 with the Opus descriptors).
  */
 export function encodePmtSection(streams: PmtStreams): Uint8Array {
@@ -149,7 +149,7 @@ export function encodePmt(streams: PmtStreams): Uint8Array {
   return psiPacket(TsPid.Pmt, encodePmtSection(streams));
 }
 
-/** PAT then PMT: the 376 bytes every TS output starts with (media.md §4.1). */
+/** PAT then PMT: the 376 bytes every TS output starts with (docs/media.md §4.1). */
 export function encodePatPmt(streams: PmtStreams): Uint8Array {
   const out = new Uint8Array(2 * TS_PACKET_SIZE);
   out.set(encodePat(), 0);

@@ -1,7 +1,7 @@
 /**
- * The SDP lal announces for a stream it remuxes to RTSP (media.md §5.1, tests.md §2 golden).
+ * The SDP lal announces for a stream it remuxes to RTSP (docs/media.md §5.1, docs/tests.md §2 golden).
  * Byte-exact with LAL apart from the `a=tool:` version: video block first, `streamid` 0, 1 in
- * order, CRLF after every line. Quirk Q-SDP-1 (kept): H.264 always says
+ * order, CRLF after every line. Quirk docs/quirks.md Q-SDP-1 (kept): H.264 always says
  * `profile-level-id=640016` and AAC always `/2` channels, whatever the stream really is.
  */
 import { ParseError } from '../../core/errors.ts';
@@ -11,7 +11,7 @@ import { decodeAsc } from '../../codec/aac/asc.ts';
 import { parseSdp, sdpTracks } from './parse.ts';
 import type { SdpTrack } from './types.ts';
 
-/** RTP payload types of generated SDPs (media.md §5.2); G.711 use their RFC 3551 static types. */
+/** RTP payload types of generated SDPs (docs/media.md §5.2); G.711 use their RFC 3551 static types. */
 export const RtpOutPayloadType = {
   H264: 96,
   Aac: 97,

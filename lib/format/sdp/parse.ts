@@ -1,7 +1,7 @@
 /**
- * SDP text → `Sdp` (RFC 8866 §5) and `Sdp` → per-track codec information (media.md §6.1).
+ * SDP text → `Sdp` (RFC 8866 §5) and `Sdp` → per-track codec information (docs/media.md §6.1).
  *
- * Tolerances, each seen in real cameras (tests.md §4):
+ * Tolerances, each seen in real cameras (docs/tests.md §4):
  * - LF, CR or CRLF line ends; blank lines are skipped.
  * - A line that is not `<letter>=…` continues the previous `a=` line (VLC splits a long
  *   `a=fmtp` base64 value over several lines); it is appended without a separator.
@@ -24,7 +24,7 @@ export const MAX_SDP_MEDIA = 64;
 
 /**
  * RFC 3551 §6 static payload types lal recognises when the rtpmap is missing or unknown
- * (media.md §6.1): 0 PCMU/8000, 8 PCMA/8000, 14 MPA/90000.
+ * (docs/media.md §6.1): 0 PCMU/8000, 8 PCMA/8000, 14 MPA/90000.
  */
 export const STATIC_PAYLOAD_TYPES: Readonly<Record<number, { codec: SdpCodec; clockRate: number; channels: number }>> = {
   0: { codec: 'g711u', clockRate: 8000, channels: 1 },
@@ -202,7 +202,7 @@ export function parseFmtpParams(text: string): SdpFmtp {
 
 /**
  * One track per `m=` line whose first format is an RTP payload type (0..127), in SDP order.
- * Codec by rtpmap name (media.md §6.1): `H264`, `H265` (case-sensitive), `MPEG4-GENERIC`,
+ * Codec by rtpmap name (docs/media.md §6.1): `H264`, `H265` (case-sensitive), `MPEG4-GENERIC`,
  * `PCMA`, `PCMU`, `opus`, `MPA` (any case); otherwise the static payload types of RFC 3551.
  * Clock rate: the rtpmap's, else the static type's, else 90000 for video and 8000 for the rest.
  */
@@ -304,7 +304,7 @@ export function decodeBase64(s: string): Uint8Array | undefined {
   }
 }
 
-/** RFC 3640 `config=`: 4 or more even hex digits (media.md §6.1), else undefined. */
+/** RFC 3640 `config=`: 4 or more even hex digits (docs/media.md §6.1), else undefined. */
 function decodeHexConfig(value: string | undefined): Uint8Array | undefined {
   if (!value || !/^(?:[0-9a-fA-F]{2}){2,}$/.test(value)) return undefined;
   const out = new Uint8Array(value.length / 2);

@@ -8,7 +8,7 @@ import { fromBase64, fromHex, mulberry32, onlyParseError, toHex } from '../../co
 const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
 const hexOf = (b: Uint8Array | undefined) => (b ? toHex(b) : undefined);
 
-// tests.md §1/§2 fixture parameter sets: High 640x360 SPS, PPS and AAC-LC 44100 stereo ASC.
+// docs/tests.md §1/§2 fixture parameter sets: High 640x360 SPS, PPS and AAC-LC 44100 stereo ASC.
 const FIXTURE_SPS = fromBase64('Z2QAFqyyAUBf8uAiAAADAAIAAAMAPB4sXJA=');
 const FIXTURE_PPS = fromBase64('aOvDyyLA');
 const FIXTURE_ASC = fromHex('121056e500');
@@ -24,7 +24,7 @@ function video(codec: 'h264' | 'h265', sps: Uint8Array, pps: Uint8Array, vps?: U
   return v;
 }
 
-/** tests.md §2 golden RTSP SDP (mode 0), with our own version in `a=tool:`. */
+/** docs/tests.md §2 golden RTSP SDP (mode 0), with our own version in `a=tool:`. */
 const GOLDEN = crlf(`v=0
 o=- 0 0 IN IP4 127.0.0.1
 s=No Name
@@ -42,13 +42,13 @@ a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdelta
 a=control:streamid=1
 `);
 
-describe('generateSdp (media.md §5.1)', () => {
+describe('generateSdp (docs/media.md §5.1)', () => {
   const av: TrackInfo = {
     video: video('h264', FIXTURE_SPS, FIXTURE_PPS),
     audio: { codec: 'aac', sampleRate: 44100, channels: 2, asc: FIXTURE_ASC },
   };
 
-  test('reproduces the tests.md §2 golden SDP byte for byte', () => {
+  test('reproduces the docs/tests.md §2 golden SDP byte for byte', () => {
     const { text, tracks } = generateSdp(av);
     expect(LAL_VERSION).toBe('0.1.0');
     expect(text).toBe(GOLDEN);
@@ -69,7 +69,7 @@ describe('generateSdp (media.md §5.1)', () => {
     expect(generateSdp({ video: av.video }).text).toBe(head + videoBlock);
   });
 
-  test('Q-SDP-1: profile-level-id and the /2 channel count are constants', () => {
+  test('docs/quirks.md Q-SDP-1: profile-level-id and the /2 channel count are constants', () => {
     const { text } = generateSdp({
       video: video('h264', fromHex('6742c00dd90141fb011000000300100000030320f142a480'), fromHex('68cb83cb20')),
       audio: { codec: 'aac', sampleRate: 48000, channels: 1, asc: fromHex('1188') },
@@ -401,7 +401,7 @@ describe('parseSdp / serializeSdp', () => {
   });
 });
 
-describe('sdpTracks (media.md §6.1)', () => {
+describe('sdpTracks (docs/media.md §6.1)', () => {
   test('ffmpeg ANNOUNCE: H.264 + AAC', () => {
     const [v, a] = sdpTracks(parseSdp(FFMPEG_H264_AAC));
     expect(v).toMatchObject({ kind: 'video', payloadType: 96, codec: 'h264', clockRate: 90000, control: 'streamid=0' });

@@ -1,6 +1,6 @@
 /**
  * SDP data model (RFC 8866, formerly RFC 4566) as used by RTSP (RFC 2326 §C) and the tracks lal
- * derives from it (media.md §6.1).
+ * derives from it (docs/media.md §6.1).
  *
  * The model is line-faithful: `lines` (session level) and each media's `lines` hold every line in
  * the order received, so `serializeSdp(parseSdp(text))` reproduces well-formed text byte for
@@ -95,10 +95,10 @@ export interface Sdp {
   attributes: SdpAttribute[];
 }
 
-/** Codecs lal tells apart in an SDP (media.md §6.1); `mpa` is recognised but not depacketised. */
+/** Codecs lal tells apart in an SDP (docs/media.md §6.1); `mpa` is recognised but not depacketised. */
 export type SdpCodec = 'h264' | 'h265' | 'aac' | 'g711a' | 'g711u' | 'opus' | 'mpa' | 'other';
 
-/** One `m=` line reduced to what an RTP receiver or sender needs (media.md §6.1). */
+/** One `m=` line reduced to what an RTP receiver or sender needs (docs/media.md §6.1). */
 export interface SdpTrack {
   /** The media type of the `m=` line (`video`, `audio`, `application`, …). */
   kind: string;

@@ -9,7 +9,7 @@ import { HlsCleanup, HlsMuxer, hlsCleanupDelayMs, type HlsMakeTsEvent, type HlsM
 import { DiskStore, MemoryStore, type SegmentStore } from './store.ts';
 import { utf8Decode, utf8Encode } from '../../core/testing.ts';
 
-const CLOCK = 1642375465000; // tests.md §2: 2022-01-16 23:24:25 UTC
+const CLOCK = 1642375465000; // docs/tests.md §2: 2022-01-16 23:24:25 UTC
 const OUT = '/out/hls';
 
 // ---------------------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ function readText(store: SegmentStore, path: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Goldens (tests.md §2)
+// Goldens (docs/tests.md §2)
 
 const GOLDEN_LIVE = `#EXTM3U
 #EXT-X-VERSION:3
@@ -112,7 +112,7 @@ function goldenFrames(): TsFrame[] {
   return frames;
 }
 
-describe('HlsMuxer goldens (tests.md §2)', () => {
+describe('HlsMuxer goldens (docs/tests.md §2)', () => {
   for (const mode of [0, 1] as const) {
     test(`mode ${mode}: playlist.m3u8 and record.m3u8 reproduce the goldens`, () => {
       const store = new MemoryStore();
@@ -173,7 +173,7 @@ describe('HlsMuxer goldens (tests.md §2)', () => {
   });
 });
 
-describe('fragmenting rules (hls.md §2)', () => {
+describe('fragmenting rules (docs/hls.md §2)', () => {
   test('mode 2 keeps fragment_num + delete_threshold closed fragments plus the open one', () => {
     const store = new MemoryStore();
     const { mux } = makeMuxer({ store, cleanupMode: 2, fragmentNum: 3, deleteThreshold: 2 });
@@ -320,7 +320,7 @@ describe('fragmenting rules (hls.md §2)', () => {
   });
 });
 
-describe('record playlist across input sessions (hls.md §4)', () => {
+describe('record playlist across input sessions (docs/hls.md §4)', () => {
   test('second session: discontinuity, TARGETDURATION raised, ENDLIST kept last', () => {
     const store = new MemoryStore();
     let clock = 1_000_000;
@@ -486,7 +486,7 @@ class FakeTimers implements HlsTimers {
   }
 }
 
-describe('HlsCleanup (hls.md §5)', () => {
+describe('HlsCleanup (docs/hls.md §5)', () => {
   function setup() {
     const store = new MemoryStore();
     store.mkdirp(`${OUT}/s/`);

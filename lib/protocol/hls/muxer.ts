@@ -1,8 +1,8 @@
 /**
  * HLS muxer: cuts one input session's TS frames into fragments and keeps the playlists
- * (hls.md §2 fragmenting, §3 live playlist, §4 record playlist, §5 cleanup modes), plus the
+ * (docs/hls.md §2 fragmenting, §3 live playlist, §4 record playlist, §5 cleanup modes), plus the
  * end-of-stream cleanup timer (§5). Sans-I/O: files go through a SegmentStore, the wall clock and
- * the timers are injected, `on_hls_make_ts` (http-notify.md §3.10) is one typed callback.
+ * the timers are injected, `on_hls_make_ts` (docs/http-notify.md §3.10) is one typed callback.
  *
  * One HlsMuxer per input session: fragment ids restart at 0 and the first fragment is marked
  * discontinuous; names stay unique across republishes through the wall-clock part
@@ -21,7 +21,7 @@ import {
 import { hlsFilePath, hlsFragmentName, hlsStreamDir, LIVE_PLAYLIST_NAME, RECORD_PLAYLIST_NAME } from './path.ts';
 import type { SegmentStore } from './store.ts';
 
-/** config.md §3.7 `hls.cleanup_mode`, hls.md §5. */
+/** docs/config.md §3.7 `hls.cleanup_mode`, docs/hls.md §5. */
 export const HlsCleanupMode = {
   /** Never delete; record playlist maintained. */
   Never: 0,
@@ -34,14 +34,14 @@ export type HlsCleanupMode = (typeof HlsCleanupMode)[keyof typeof HlsCleanupMode
 
 /** 90 kHz ticks per second. */
 const TICKS_PER_SEC = 90_000;
-/** hls.md §2 forced split: a frame more than 1 s before the fragment start. */
+/** docs/hls.md §2 forced split: a frame more than 1 s before the fragment start. */
 const MAX_BACKWARD_TICKS = 90_000;
-/** hls.md §2 forced split: a frame more than 10× the target after the fragment start. */
+/** docs/hls.md §2 forced split: a frame more than 10× the target after the fragment start. */
 const FORCED_SPLIT_FACTOR = 10;
 /** Repeated warnings (forced splits, dropped frames) are summarised at most this often. */
 const WARN_INTERVAL_MS = 10_000;
 
-/** http-notify.md §3.10 `on_hls_make_ts`, without `server_id` and `cwd` (the notifier adds them). */
+/** docs/http-notify.md §3.10 `on_hls_make_ts`, without `server_id` and `cwd` (the notifier adds them). */
 export interface HlsMakeTsEvent {
   event: 'open' | 'close';
   streamName: string;
@@ -82,7 +82,7 @@ export interface HlsMuxerOptions {
   log?: Logger;
   /**
    * `on_hls_make_ts` data. Called synchronously from feed()/end(): queue it, do not do I/O or
-   * call back into the stream from here (design.md §2.5).
+   * call back into the stream from here (docs/architecture.md §2.5).
    */
   onMakeTs?: (ev: HlsMakeTsEvent) => void;
 }
@@ -187,7 +187,7 @@ export class HlsMuxer {
   }
 
   /**
-   * hls.md §2 for one frame. When a fragment opens: its file is created, PAT+PMT written, then
+   * docs/hls.md §2 for one frame. When a fragment opens: its file is created, PAT+PMT written, then
    * the frames `flushAudio()` returns (the remuxer's pending audio; the caller forwards those to
    * its other TS consumers too), then `open` is emitted, then `frame` is written.
    */
@@ -228,9 +228,9 @@ export class HlsMuxer {
   }
 
   /**
-   * End of input (hls.md §2): close the open fragment and rewrite the live playlist with
+   * End of input (docs/hls.md §2): close the open fragment and rewrite the live playlist with
    * `#EXT-X-ENDLIST`. Feed the remuxer's end-of-input audio flush through feed() first
-   * (behaviour.md §3.3). Without an open fragment nothing is written. Idempotent.
+   * (docs/behaviour.md §3.3). Without an open fragment nothing is written. Idempotent.
    */
   end(): void {
     if (this.done) return;
@@ -303,7 +303,7 @@ export class HlsMuxer {
     this.writePlaylist(this.liveM3u8Path, text);
   }
 
-  /** hls.md §4. */
+  /** docs/hls.md §4. */
   private updateRecord(closed: HlsFragmentInfo): void {
     this.recordMax = updateRecordMax(this.recordMax, closed.duration);
     const entry = { fragment: closed, recordMax: this.recordMax };
@@ -322,7 +322,7 @@ export class HlsMuxer {
     this.writePlaylist(this.recordM3u8Path, text);
   }
 
-  /** hls.md §5 mode 2: after closing fragment k delete fragment k − fragment_num − delete_threshold. */
+  /** docs/hls.md §5 mode 2: after closing fragment k delete fragment k − fragment_num − delete_threshold. */
   private deleteExpired(k: number): void {
     const victim = k - this.opts.fragmentNum - this.opts.deleteThreshold;
     if (victim < 0) return;
@@ -335,7 +335,7 @@ export class HlsMuxer {
     }
   }
 
-  /** hls.md §1: write `<name>.bak`, then rename it over `<name>`. */
+  /** docs/hls.md §1: write `<name>.bak`, then rename it over `<name>`. */
   private writePlaylist(path: string, text: string): void {
     const bak = `${path}.bak`;
     try {
@@ -375,7 +375,7 @@ export class HlsMuxer {
     }
   }
 
-  /** I/O failures are counted; one is logged per fragment (design.md §1.7 rule 9). */
+  /** I/O failures are counted; one is logged per fragment (docs/architecture.md §1.7 rule 9). */
   private ioFail(e: unknown): void {
     this.stats.ioErrors++;
     if (this.ioErrorLogged) return;
@@ -397,7 +397,7 @@ export class HlsMuxer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup timer (hls.md §5)
+// Cleanup timer (docs/hls.md §5)
 
 /** The two timer functions HlsCleanup needs; injectable for tests. */
 export interface HlsTimers {
@@ -417,7 +417,7 @@ const defaultTimers: HlsTimers = {
   },
 };
 
-/** hls.md §5: `fragment_duration_ms × (fragment_num + delete_threshold)` (36 s shipped). */
+/** docs/hls.md §5: `fragment_duration_ms × (fragment_num + delete_threshold)` (36 s shipped). */
 export function hlsCleanupDelayMs(fragmentDurationMs: number, fragmentNum: number, deleteThreshold: number): number {
   return fragmentDurationMs * (fragmentNum + deleteThreshold);
 }
@@ -430,7 +430,7 @@ export interface HlsCleanupOptions {
 }
 
 /**
- * hls.md §5 cleanup timer (modes 1 and 2; the server does not schedule in mode 0). When it
+ * docs/hls.md §5 cleanup timer (modes 1 and 2; the server does not schedule in mode 0). When it
  * fires and the stream is not live again, `<out_path>/<stream>/` is removed recursively.
  * A new schedule for the same stream replaces the pending one, so a quick stop → republish →
  * stop never removes the second session's files early.

@@ -29,7 +29,7 @@ function fileOf(urlPath: string): string {
   return hlsFilePath(OUT, r.streamName, r.fileName);
 }
 
-describe('upstream TestDefaultPathStrategy_GetRequestInfo (urls.md §8)', () => {
+describe('upstream TestDefaultPathStrategy_GetRequestInfo (docs/urls.md §8)', () => {
   test.each([
     ['1 hls/[].m3u8', '/hls/test1.m3u8', 'test1', '/tmp/lal/hls/test1/playlist.m3u8'],
     ['2 hls/[].m3u8', '/hls/test2.m3u8', 'test2', '/tmp/lal/hls/test2/playlist.m3u8'],

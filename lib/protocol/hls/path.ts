@@ -1,5 +1,5 @@
 /**
- * HLS naming and request routing (hls.md §1, urls.md §8): fragment and playlist names on the
+ * HLS naming and request routing (docs/hls.md §1, docs/urls.md §8): fragment and playlist names on the
  * writing side, request path → stream name and file on the serving side.
  *
  *   <out_path>/<stream>/playlist.m3u8
@@ -15,7 +15,7 @@
  * Security: a request can only ever name a file `<out_path>/<stream>/<file>` where the stream
  * name passes checkStreamName (docs/architecture.md §1.5) and both names are single path
  * components; every path is built by fileInside, which also proves it stays inside out_path.
- * Percent-escapes are decoded once, before splitting (urls.md §2), and a path with any `.`/`..`
+ * Percent-escapes are decoded once, before splitting (docs/urls.md §2), and a path with any `.`/`..`
  * segment after decoding is refused, so `%2e%2e`, `..%2f` and friends never reach the file system.
  */
 import { LalError } from '../../core/errors.ts';
@@ -25,7 +25,7 @@ import { checkPathComponent, fileInside } from '../../core/safe-path.ts';
 export const LIVE_PLAYLIST_NAME = 'playlist.m3u8';
 export const RECORD_PLAYLIST_NAME = 'record.m3u8';
 
-/** hls.md §6: the Content-Type of each servable file type. */
+/** docs/hls.md §6: the Content-Type of each servable file type. */
 export const HlsContentType = {
   m3u8: 'application/x-mpegurl',
   ts: 'video/mp2t',
@@ -34,7 +34,7 @@ export const HlsContentType = {
 export type HlsFileType = keyof typeof HlsContentType;
 
 export interface HlsRequestInfo {
-  /** urls.md §8 stream name (may contain `-`, `.` and non-ASCII). */
+  /** docs/urls.md §8 stream name (may contain `-`, `.` and non-ASCII). */
   streamName: string;
   /** File inside `<out_path>/<stream>/`: `playlist.m3u8`, `record.m3u8` or a fragment name. */
   fileName: string;
@@ -42,7 +42,7 @@ export interface HlsRequestInfo {
   /** Which playlist an `.m3u8` request reads. */
   playlist?: 'live' | 'record';
   /**
-   * hls.md §7 `app_name` `[QUIRK]` (quirks.md Q-HLS-3, kept): the directory part of the path after
+   * docs/hls.md §7 `app_name` `[QUIRK]` (docs/quirks.md Q-HLS-3, kept): the directory part of the path after
    * the url pattern (`test110` for `/hls/test110/playlist.m3u8`, '' for `/hls/test110.m3u8`).
    */
   appName: string;
@@ -57,13 +57,13 @@ export interface HlsRequestError {
 /** A request path longer than this is refused (browsers and players send far less). */
 export const MAX_HLS_REQUEST_PATH = 8 * 1024;
 
-/** hls.md §1: `<stream>-<unix_ms>-<id>.ts`. */
+/** docs/hls.md §1: `<stream>-<unix_ms>-<id>.ts`. */
 export function hlsFragmentName(streamName: string, unixMs: number, id: number): string {
   return `${streamName}-${unixMs}-${id}.ts`;
 }
 
 /**
- * urls.md §8: the stream a fragment name belongs to: the name up to (not including) its
+ * docs/urls.md §8: the stream a fragment name belongs to: the name up to (not including) its
  * second-to-last `-`; with fewer than two `-` the whole file name (which then finds nothing).
  */
 export function streamNameOfFragment(fileName: string): string {
@@ -98,12 +98,12 @@ function invalid(reason: string): HlsRequestError {
 }
 
 /**
- * urls.md §8: map a request path to the stream and the file to serve.
+ * docs/urls.md §8: map a request path to the stream and the file to serve.
  *
  * `urlPath` is the path part of the request target **as sent** (percent-encoded; anything from
  * the first `?` on is ignored); it is decoded exactly once here. `urlPattern` is the HLS route
- * (`/hls/`). Invalid requests (hls.md §6 step 5, and every traversal attempt) give
- * `{ error: 'invalid' }`; the server answers 404 (quirks.md Q-HLS-1 FIX) and never touches the
+ * (`/hls/`). Invalid requests (docs/hls.md §6 step 5, and every traversal attempt) give
+ * `{ error: 'invalid' }`; the server answers 404 (docs/quirks.md Q-HLS-1 FIX) and never touches the
  * file system.
  */
 export function resolveHlsRequest(urlPath: string, urlPattern: string): HlsRequestInfo | HlsRequestError {

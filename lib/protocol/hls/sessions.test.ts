@@ -35,7 +35,7 @@ function setup(over: { hashKey?: string; maxSessions?: number } = {}) {
   return { s, clock };
 }
 
-describe('HlsSessions (hls.md §7)', () => {
+describe('HlsSessions (docs/hls.md §7)', () => {
   test('hash = lowercase hex md5 of id + key', () => {
     expect(hlsSessionHash('HLSSUB1', KEY)).toBe(HASH1);
     expect(hlsSessionHash('HLSSUB2', KEY)).toBe(HASH2);

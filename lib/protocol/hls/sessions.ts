@@ -1,5 +1,5 @@
 /**
- * HLS player sessions (hls.md §7; config.md §3.7 `sub_session_hash_key`,
+ * HLS player sessions (docs/hls.md §7; docs/config.md §3.7 `sub_session_hash_key`,
  * `sub_session_timeout_ms`): a pure table with an injected clock and id generator, plus the
  * text helpers of the redirect and of the session-rewritten playlist. The HTTP handler decides
  * what to answer; this file only says which session a request belongs to.
@@ -18,7 +18,7 @@ export interface HlsSubSession {
   /** Lowercase hex MD5 of id + hash key: the `session_id` query value. */
   readonly hash: string;
   readonly streamName: string;
-  /** hls.md §7 `app_name` `[QUIRK]` (see path.ts `appName`). */
+  /** docs/hls.md §7 `app_name` `[QUIRK]` (see path.ts `appName`). */
   readonly appName: string;
   /** Full URL of the creating request (`http://<Host><request-URI>`). */
   readonly url: string;
@@ -47,7 +47,7 @@ export interface HlsSessionInfo {
 /**
  * Most sessions held at once. Every playlist request without `session_id` creates one and it
  * lives for `sub_session_timeout_ms`, so a request flood would otherwise grow the table without
- * bound (design.md §2.9); 10 000 concurrent HLS players is beyond one server process.
+ * bound (docs/architecture.md §2.9); 10 000 concurrent HLS players is beyond one server process.
  */
 export const MAX_HLS_SESSIONS = 10_000;
 
@@ -64,7 +64,7 @@ export interface HlsSessionsOptions {
   maxSessions?: number;
 }
 
-/** hls.md §7: lowercase hex MD5 of `<session id><hash key>`. */
+/** docs/hls.md §7: lowercase hex MD5 of `<session id><hash key>`. */
 export function hlsSessionHash(sessionId: string, hashKey: string): string {
   return createHash('md5').update(sessionId + hashKey, 'utf8').digest('hex');
 }
@@ -131,7 +131,7 @@ export class HlsSessions {
     return [...this.byHashMap.values()];
   }
 
-  /** API kick (http-api.md §3.4) or IP blacklist: refuse from now on; the sweep removes it. */
+  /** API kick (docs/http-api.md §3.4) or IP blacklist: refuse from now on; the sweep removes it. */
   kick(s: HlsSubSession | undefined): boolean {
     if (!s || s.kicked) return false;
     s.kicked = true;
@@ -161,13 +161,13 @@ export function sessionIdFromQuery(rawQuery: string): string | undefined {
   return undefined;
 }
 
-/** hls.md §6 step 7: a playlist served under a session: every `.ts` → `.ts?session_id=<hash>`. */
+/** docs/hls.md §6 step 7: a playlist served under a session: every `.ts` → `.ts?session_id=<hash>`. */
 export function rewritePlaylistForSession(text: string, hash: string): string {
   return text.replaceAll('.ts', `.ts?session_id=${hash}`);
 }
 
 /**
- * hls.md §7 redirect target: `<path>?<query>` where query = the original query plus
+ * docs/hls.md §7 redirect target: `<path>?<query>` where query = the original query plus
  * `session_id=<hash>` (replacing any present), re-encoded with keys sorted as Go's
  * `url.Values.Encode` does. `rawPath` is the request path as sent; characters outside ASCII
  * are percent-escaped (Go `http.Redirect`).

@@ -19,7 +19,7 @@ function tempRoot(): string {
   return d;
 }
 
-/** One suite for every SegmentStore (design.md §0, Hono's runTest). */
+/** One suite for every SegmentStore (docs/architecture.md §0, Hono's runTest). */
 function storeSuite(name: string, make: () => { store: SegmentStore; root: string }): void {
   describe(`SegmentStore contract: ${name}`, () => {
     test('mkdirp, writeFile, readFile, exists', () => {
@@ -130,7 +130,7 @@ describe('DiskStore specifics', () => {
   });
 });
 
-describe('MemoryStore bound (design.md §2.9, lal#126)', () => {
+describe('MemoryStore bound (docs/architecture.md §2.9, lal#126)', () => {
   function frag(n: number, fill: number): Uint8Array {
     return new Uint8Array(n).fill(fill);
   }

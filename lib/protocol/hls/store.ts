@@ -1,12 +1,12 @@
 /**
- * Where HLS files live (hls.md §1, config.md §3.7 `use_memory_as_disk_flag`): one small
+ * Where HLS files live (docs/hls.md §1, docs/config.md §3.7 `use_memory_as_disk_flag`): one small
  * file-system interface with a disk and an in-memory implementation, so the muxer, the cleanup
  * timer and the HTTP handler run unchanged on either.
  *
  * Synchronous on purpose. The muxer is called from the stream's fan-out and must keep the
- * order hls.md §2 prescribes (create fragment → PAT/PMT → flushed audio → frame; close →
+ * order docs/hls.md §2 prescribes (create fragment → PAT/PMT → flushed audio → frame; close →
  * playlist → record playlist / deletion) without a queue of its own: an async writer would need
- * a per-stream backlog (another buffer to bound, design.md §2.4/§2.9) and would report errors
+ * a per-stream backlog (another buffer to bound, docs/architecture.md §2.4/§2.9) and would report errors
  * long after the call that caused them. The writes are one frame's TS packets (tens of KB) or a
  * playlist (< 1 KB live, ~60 B per fragment for record) into the page cache, which is what LAL
  * does too. The cost is that a stalled disk stalls the event loop; a worker-thread store can
@@ -132,11 +132,11 @@ export class DiskStore implements SegmentStore {
  * Default byte cap of a MemoryStore. A safety net, not the normal bound (the cleanup rules are):
  * with shipped settings a stream keeps at most 13 fragments in mode 2, about 20 MB at 4 Mbit/s,
  * so 512 MiB holds ~25 such streams; modes 0/1 keep every fragment until the stream's cleanup,
- * which without a cap grows without end (lal#126, design.md §2.9).
+ * which without a cap grows without end (lal#126, docs/architecture.md §2.9).
  */
 export const MAX_MEMORY_STORE_BYTES = 512 * 1024 * 1024;
 
-/** At most one eviction warning per this many ms (design.md §1.7 rule 9). */
+/** At most one eviction warning per this many ms (docs/architecture.md §1.7 rule 9). */
 const EVICTION_LOG_INTERVAL_MS = 10_000;
 
 interface MemFile {
@@ -155,7 +155,7 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * In-process file system with the same paths as the disk (hls.md §1). Holds exactly what the
+ * In-process file system with the same paths as the disk (docs/hls.md §1). Holds exactly what the
  * muxer and the cleanup leave in it; above `maxBytes` it evicts the oldest closed `.ts`
  * fragments (creation order, across streams), logging a throttled warning. Playlists and files
  * being written are never evicted; an append that still does not fit is dropped and counted.
@@ -257,7 +257,7 @@ export class MemoryStore implements SegmentStore {
         if (!file.open) return;
         file.open = false;
         // The store takes ownership here: one buffer per fragment, and the frames' shared
-        // buffers are released (design.md §1.7 rule 3: a copy where ownership changes).
+        // buffers are released (docs/architecture.md §1.7 rule 3: a copy where ownership changes).
         if (file.chunks.length > 1) file.chunks = [concat(file.chunks)];
       },
     };

@@ -74,7 +74,7 @@ describe('HttpRequestParser', () => {
     expect(large).toBeLessThanOrEqual(4 * 16 * 1024);
     expect(large / small).toBeLessThan(4 * 1.5);
   });
-  test('splitUrlPath follows urls.md §2', () => {
+  test('splitUrlPath follows docs/urls.md §2', () => {
     expect(splitUrlPath('/a/b/c')).toEqual({ dir: 'a/b', last: 'c' });
     expect(splitUrlPath('/c')).toEqual({ dir: '', last: 'c' });
     expect(splitUrlPath('/a/')).toEqual({ dir: 'a', last: '' });

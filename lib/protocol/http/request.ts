@@ -105,7 +105,7 @@ export function parseRequestHead(text: string): HttpRequest {
   return { method: m[1], target, path, query: q >= 0 ? target.slice(q + 1) : '', version: m[3], headers };
 }
 
-/** urls.md §2: `/a/b/c` → { dir: 'a/b', last: 'c' }. */
+/** docs/urls.md §2: `/a/b/c` → { dir: 'a/b', last: 'c' }. */
 export function splitUrlPath(path: string): { dir: string; last: string } {
   const p = path.startsWith('/') ? path.slice(1) : path;
   const i = p.lastIndexOf('/');

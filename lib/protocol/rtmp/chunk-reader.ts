@@ -1,6 +1,6 @@
 /**
- * RTMP chunk stream → messages, as a push parser (RTMP spec §5.3; protocols.md §2.2;
- * design.md §1.5). Each message body is allocated once at its declared length and filled in
+ * RTMP chunk stream → messages, as a push parser (RTMP spec §5.3; docs/protocols.md §2.2;
+ * docs/architecture.md §1.5). Each message body is allocated once at its declared length and filled in
  * place chunk by chunk; completed bodies are owned by the caller.
  *
  *   basic header (1–3 bytes)            message header (fmt 0: 11, 1: 7, 2: 3, 3: 0 bytes)
@@ -262,7 +262,7 @@ function csidOf(h: Uint8Array, low: number): number {
 
 /**
  * Aggregate message (RTMP spec §7.1.6): FLV-tag-like sub-messages, each followed by a 4-byte
- * back pointer. Sub-timestamps are rebased on the aggregate's timestamp (protocols.md §2.2);
+ * back pointer. Sub-timestamps are rebased on the aggregate's timestamp (docs/protocols.md §2.2);
  * sub-messages keep the aggregate's csid and stream id; bodies are views. A missing final
  * back pointer is tolerated.
  *

@@ -1,8 +1,8 @@
 /**
- * RTMP message → chunks (RTMP spec §5.3; protocols.md §2.3). Every message starts with a
+ * RTMP message → chunks (RTMP spec §5.3; docs/protocols.md §2.3). Every message starts with a
  * fmt-0 header carrying the absolute timestamp, continuation chunks are fmt 3, and when the
  * timestamp is ≥ FFFFFF the 4-byte extended timestamp is written on every chunk. fmt 0 on
- * every message is what lets the fan-out share one encoding among all players (design.md §2.3).
+ * every message is what lets the fan-out share one encoding among all players (docs/architecture.md §2.3).
  *
  * This is the server's fan-out hot path (once per media packet, the result shared by every
  * RTMP player): size first, one allocation, one copy of the body, no per-call closures.

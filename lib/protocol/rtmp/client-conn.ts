@@ -1,6 +1,6 @@
 /**
- * Sans-I/O RTMP client connection for push (publish) and pull (play) (protocols.md §7.1;
- * design.md §1.2). The caller opens the TCP/TLS socket, calls `start()`, feeds received
+ * Sans-I/O RTMP client connection for push (publish) and pull (play) (docs/protocols.md §7.1;
+ * docs/architecture.md §1.2). The caller opens the TCP/TLS socket, calls `start()`, feeds received
  * bytes and enforces the 10 s start timeout; this object speaks the protocol:
  *
  *   C0C1 → S0S1S2 → C2, Set Chunk Size 4096, connect(tid 1) on csid 3
@@ -9,7 +9,7 @@
  *   onStatus NetStream.Publish.Start | NetStream.Play.Start → handler.onStarted()
  *
  * Also answers Ping Requests and sends Acknowledgements once the server set a window (every
- * half window). Unknown message types and commands are ignored (quirks.md Q-RTMP-2).
+ * half window). Unknown message types and commands are ignored (docs/quirks.md Q-RTMP-2).
  * Errors never escape `feed()`: a parse error, `_error` or an error-level onStatus moves the
  * conn to `closed` and calls `handler.onError` once; the caller then closes the socket.
  * Not implemented: Adobe auth retries on `_error` (the error message carries the server's
@@ -47,11 +47,11 @@ export type RtmpClientState = 'idle' | 'handshake' | 'connecting' | 'creating-st
 export interface RtmpClientConnOptions {
   sink: ByteSink;
   log: Logger;
-  /** `rtmp[s]://host[:port]/app/stream[?query]` (urls.md §3 client rules). */
+  /** `rtmp[s]://host[:port]/app/stream[?query]` (docs/urls.md §3 client rules). */
   url: string;
   mode: 'publish' | 'play';
   handler: RtmpClientHandler;
-  /** Use the complex (digest) handshake; default simple (protocols.md §7.1). */
+  /** Use the complex (digest) handshake; default simple (docs/protocols.md §7.1). */
   complexHandshake?: boolean;
   maxMessageLength?: number;
   /** C1 time field (tests); default Date.now(). */

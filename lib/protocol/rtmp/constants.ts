@@ -1,6 +1,6 @@
 /**
  * RTMP constants (Adobe RTMP spec 1.0, 2012: §5.4 protocol control, §6.2 user control,
- * §7.1 message types) and the values lal puts on the wire (protocols.md §1, §2.3–§2.5).
+ * §7.1 message types) and the values lal puts on the wire (docs/protocols.md §1, §2.3–§2.5).
  */
 import { LAL_VERSION } from '../../core/version.ts';
 
@@ -21,7 +21,7 @@ export const RtmpMsgType = {
   Aggregate: 22,
 } as const;
 
-/** Chunk stream ids lal sends on (protocols.md §2.3). */
+/** Chunk stream ids lal sends on (docs/protocols.md §2.3). */
 export const RtmpCsid = {
   /** Protocol control and user control messages. */
   Control: 2,
@@ -55,7 +55,7 @@ export const PeerBandwidthLimit = { Hard: 0, Soft: 1, Dynamic: 2 } as const;
 export const MAX_MESSAGE_LENGTH = 16 * 1024 * 1024;
 /** Largest chunk size accepted in Set Chunk Size: the spec allows 31 bits, but a chunk never needs to exceed the 24-bit message length. 0 is rejected too. */
 export const MAX_CHUNK_SIZE = 0xffffff;
-/** Chunk size lal announces and sends with (protocols.md §2.3). */
+/** Chunk size lal announces and sends with (docs/protocols.md §2.3). */
 export const OUT_CHUNK_SIZE = 4096;
 /** Peer chunk size until a Set Chunk Size arrives (RTMP spec §5.4.1). */
 export const DEFAULT_CHUNK_SIZE = 128;
@@ -65,27 +65,27 @@ export const DEFAULT_CHUNK_SIZE = 128;
  */
 export const MAX_CHUNK_STREAMS = 64;
 
-/** Window Acknowledgement Size the server announces after `connect` (protocols.md §2.5). */
+/** Window Acknowledgement Size the server announces after `connect` (docs/protocols.md §2.5). */
 export const WINDOW_ACK_SIZE = 5_000_000;
 /** Set Peer Bandwidth the server announces after `connect`, with limit type 2 (dynamic). */
 export const PEER_BANDWIDTH = 5_000_000;
-/** The server acknowledges every 2,500,000 received bytes: half of its own window (protocols.md §2.4). */
+/** The server acknowledges every 2,500,000 received bytes: half of its own window (docs/protocols.md §2.4). */
 export const ACK_THRESHOLD = WINDOW_ACK_SIZE / 2;
-/** The acknowledgement sequence number wraps to 0 when it would exceed this (protocols.md §2.4). */
+/** The acknowledgement sequence number wraps to 0 when it would exceed this (docs/protocols.md §2.4). */
 export const ACK_SEQ_WRAP = 0xf0000000;
 
-/** Message stream id `createStream` returns; NetStream messages and media use it (protocols.md §2.3). */
+/** Message stream id `createStream` returns; NetStream messages and media use it (docs/protocols.md §2.3). */
 export const MSID_STREAM = 1;
 
-/** `fmsVer` in the `connect` `_result` (protocols.md §2.5). */
+/** `fmsVer` in the `connect` `_result` (docs/protocols.md §2.5). */
 export const FMS_VERSION = 'FMS/3,0,1,123';
 /** `capabilities` in the `connect` `_result`. */
 export const FMS_CAPABILITIES = 31;
 /** `version` in the `connect` `_result`: our version with commas, e.g. `0,1,0`. */
 export const CONNECT_RESULT_VERSION = LAL_VERSION.split('.').join(',');
-/** `flashVer` of the push client (protocols.md §1). */
+/** `flashVer` of the push client (docs/protocols.md §1). */
 export const FLASH_VER_PUSH = `FMLE/3.0 (compatible; lal${LAL_VERSION})`;
-/** `flashVer` of the pull client (protocols.md §1). */
+/** `flashVer` of the pull client (docs/protocols.md §1). */
 export const FLASH_VER_PULL = 'LNX 9,0,124,2';
-/** ASCII text repeated as handshake filler (protocols.md §1). */
+/** ASCII text repeated as handshake filler (docs/protocols.md §1). */
 export const HANDSHAKE_FILLER_TEXT = `random buf of rtmp handshake gen by lal v${LAL_VERSION} (lal)`;

@@ -20,7 +20,7 @@ const hmac = (key: Uint8Array | string, ...data: Uint8Array[]) => {
   return new Uint8Array(h.digest());
 };
 
-/** A C1 built straight from the spec text (protocols.md §2.1), independent of handshake.ts. */
+/** A C1 built straight from the spec text (docs/protocols.md §2.1), independent of handshake.ts. */
 function specComplexC1(schema: 0 | 1, seed: number): Uint8Array {
   const rnd = mulberry32(seed);
   const c1 = randomBytes(rnd, 1536);

@@ -1,6 +1,6 @@
 /**
  * RTMP handshake, server and client side, as push state machines (RTMP spec §5.2; the
- * "complex" digest handshake as in protocols.md §2.1 and §7.1 step 2).
+ * "complex" digest handshake as in docs/protocols.md §2.1 and §7.1 step 2).
  *
  *   client                                   server
  *   C0 (1: version 03) + C1 (1536) ───────►
@@ -46,7 +46,7 @@ export const CLIENT_COMPLEX_VERSION = Uint8Array.of(0x09, 0x00, 0x7c, 0x02);
 /** S1[4..8] of lal's complex server handshake. */
 export const SERVER_COMPLEX_VERSION = Uint8Array.of(0x0d, 0x0e, 0x0a, 0x0d);
 
-/** 1536 bytes of the filler text repeated (protocols.md §1). Never written to. */
+/** 1536 bytes of the filler text repeated (docs/protocols.md §1). Never written to. */
 const FILLER: Uint8Array = (() => {
   const t = ascii(HANDSHAKE_FILLER_TEXT);
   const out = new Uint8Array(HANDSHAKE_BLOCK_SIZE);
@@ -142,7 +142,7 @@ export class RtmpServerHandshake {
       this.phase = 'c2';
     }
     if (this.stash.length < HANDSHAKE_BLOCK_SIZE) return { out, done: false };
-    this.stash.skip(HANDSHAKE_BLOCK_SIZE); // C2: content ignored (protocols.md §2.1)
+    this.stash.skip(HANDSHAKE_BLOCK_SIZE); // C2: content ignored (docs/protocols.md §2.1)
     this.phase = 'done';
     const n = this.stash.length;
     const rest = n > 0 ? this.stash.take(n) : undefined;
@@ -150,7 +150,7 @@ export class RtmpServerHandshake {
     return { out, done: true, rest };
   }
 
-  /** S0+S1+S2 for a C1 (protocols.md §2.1). */
+  /** S0+S1+S2 for a C1 (docs/protocols.md §2.1). */
   private answer(c1: Uint8Array): Uint8Array {
     const out = new Uint8Array(1 + 2 * HANDSHAKE_BLOCK_SIZE);
     out[0] = RTMP_VERSION;
@@ -192,7 +192,7 @@ export class RtmpClientHandshake {
     return this._mode;
   }
 
-  /** C0+C1 to send first (protocols.md §7.1 step 2). */
+  /** C0+C1 to send first (docs/protocols.md §7.1 step 2). */
   start(): Uint8Array {
     if (this.phase !== 'init') throw new LalError('state', 'rtmp: client handshake already started');
     this.phase = 's0s1s2';

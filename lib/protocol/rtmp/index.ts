@@ -1,4 +1,4 @@
-/** RTMP protocol library, sans-I/O (Adobe RTMP spec 1.0; protocols.md §2, §7.1): re-exports only. */
+/** RTMP protocol library, sans-I/O (Adobe RTMP spec 1.0; docs/protocols.md §2, §7.1): re-exports only. */
 export * from './constants.ts';
 export * from './handshake.ts';
 export * from './chunk-reader.ts';

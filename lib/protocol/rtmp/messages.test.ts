@@ -73,7 +73,7 @@ describe('commands', () => {
   });
 });
 
-describe('@setDataFrame (media.md §2)', () => {
+describe('@setDataFrame (docs/media.md §2)', () => {
   const meta = encodeAmf0('onMetaData', { duration: 0 });
   const withSdf = new Uint8Array([...encodeAmf0('@setDataFrame'), ...meta]);
 

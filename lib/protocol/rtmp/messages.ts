@@ -1,8 +1,8 @@
 /**
  * RTMP message builders and parsers (RTMP spec §5.4 protocol control, §6.2 user control,
- * §7.1 command/data messages; protocols.md §2.4–§2.5; media.md §2 for `@setDataFrame`).
+ * §7.1 command/data messages; docs/protocols.md §2.4–§2.5; docs/media.md §2 for `@setDataFrame`).
  * Builders return complete chunk bytes, chunked at OUT_CHUNK_SIZE: callers send Set Chunk Size
- * 4096 before any message longer than 128 bytes (both lal conns do, protocols.md §2.5/§7.1).
+ * 4096 before any message longer than 128 bytes (both lal conns do, docs/protocols.md §2.5/§7.1).
  * Control messages go on csid 2, message stream 0, timestamp 0.
  */
 import { ParseError } from '../../core/errors.ts';
@@ -80,7 +80,7 @@ export interface RtmpCommand {
 
 /**
  * Parse a command body. For AMF3 commands (type 17) the first byte (the AMF0 switch) is
- * skipped and the rest read as AMF0 (protocols.md §2.4). Throws ParseError.
+ * skipped and the rest read as AMF0 (docs/protocols.md §2.4). Throws ParseError.
  */
 export function parseCommand(body: Uint8Array, type: number = RtmpMsgType.CommandAmf0): RtmpCommand {
   let b = body;
@@ -102,5 +102,5 @@ export function parseUserControl(body: Uint8Array): { event: number; value: numb
   return { event: u16be(body, 0), value: u32be(body, 2) };
 }
 
-// `@setDataFrame` forms live with the FLV format (media.md §2); re-exported for RTMP users.
+// `@setDataFrame` forms live with the FLV format (docs/media.md §2); re-exported for RTMP users.
 export { SET_DATA_FRAME, stripSetDataFrame, withSetDataFrame } from '../../format/flv/metadata.ts';

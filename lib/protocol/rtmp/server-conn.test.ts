@@ -68,7 +68,7 @@ function cmdOf(m: RtmpMessage): Amf0Value[] {
   return decodeAmf0All(m.body);
 }
 
-describe('connect and createStream (protocols.md §2.5)', () => {
+describe('connect and createStream (docs/protocols.md §2.5)', () => {
   test('replies in order with the exact objects, chunk size 4096 afterwards', () => {
     const { conn, calls, replies } = setup();
     conn.feed(HANDSHAKE());
@@ -142,7 +142,7 @@ describe('connect and createStream (protocols.md §2.5)', () => {
   });
 });
 
-describe('publish (protocols.md §2.5, urls.md §3)', () => {
+describe('publish (docs/protocols.md §2.5, docs/urls.md §3)', () => {
   const start = (name: string, ...rest: Amf0Value[]) => {
     const s = setup();
     s.conn.feed(concat([HANDSHAKE(), connect(), createStream()]));
@@ -174,7 +174,7 @@ describe('publish (protocols.md §2.5, urls.md §3)', () => {
   test.each([
     ['a', 'a', ''],
     ['a?x=1', 'a', 'x=1'],
-    ['a?x=1?y=2', 'a', ''], // quirks.md Q-RTMP-3
+    ['a?x=1?y=2', 'a', ''], // docs/quirks.md Q-RTMP-3
     ['c/d/test110?p1=1&p2=2', 'c/d/test110', 'p1=1&p2=2'],
     ['', '', ''],
   ])('splitStreamName(%p) → %p, %p', (name, stream, query) => {
@@ -230,7 +230,7 @@ describe('publish (protocols.md §2.5, urls.md §3)', () => {
   });
 });
 
-describe('play (protocols.md §2.5)', () => {
+describe('play (docs/protocols.md §2.5)', () => {
   test('Stream Is Recorded, Stream Begin, onStatus Play.Start, then onPlayStarted', () => {
     const s = setup();
     s.conn.feed(concat([HANDSHAKE(), connect(), createStream()]));
@@ -261,7 +261,7 @@ describe('play (protocols.md §2.5)', () => {
     expect(s.calls.playStartedAfter).toEqual([]);
   });
 
-  test('media from a player is a ProtocolError (quirks.md Q-RTMP-4)', () => {
+  test('media from a player is a ProtocolError (docs/quirks.md Q-RTMP-4)', () => {
     for (const m of [media(8, 0, Uint8Array.of(1)), media(9, 0, Uint8Array.of(1)), dataMessage(4, 1, encodeAmf0('onMetaData'))]) {
       const s = setup();
       s.conn.feed(concat([HANDSHAKE(), connect(), createStream(), play('x')]));

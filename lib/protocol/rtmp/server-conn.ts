@@ -1,12 +1,12 @@
 /**
- * Sans-I/O RTMP server connection (protocols.md §2; urls.md §3; design.md §1.2): bytes in
+ * Sans-I/O RTMP server connection (docs/protocols.md §2; docs/urls.md §3; docs/architecture.md §1.2): bytes in
  * through `feed()`, replies out through the injected ByteSink, decisions through a handler.
  *
  * Flow: handshake → `connect` (Window Ack Size 5000000, Set Peer Bandwidth 5000000 dynamic,
  * Set Chunk Size 4096, `_result`) → `createStream` (`_result(tid, null, 1)`) → `publish` or
  * `play`. Violations throw ParseError/ProtocolError out of `feed()`; the caller logs and closes.
  *
- * Refusals (quirks.md Q-PUB-1, our choice): when `onPublish` returns false the conn sends
+ * Refusals (docs/quirks.md Q-PUB-1, our choice): when `onPublish` returns false the conn sends
  * `onStatus` level `error`, code `NetStream.Publish.BadName` (for `onPlay`:
  * `NetStream.Play.Failed`) instead of LAL's `…Start`, moves to state `closed` and ignores all
  * further input. It does not close the sink itself: the session, which refused, closes the
@@ -50,7 +50,7 @@ import {
 
 /** What the server session decides; called synchronously from `feed()`. */
 export interface RtmpServerHandler {
-  /** `connect` arrived (before the replies are written; protocols.md §2.5 on_rtmp_connect). */
+  /** `connect` arrived (before the replies are written; docs/protocols.md §2.5 on_rtmp_connect). */
   onConnect(info: { app: string; tcUrl: string; object: Record<string, Amf0Value> }): void;
   /** `publish`: return true to accept (onStatus Publish.Start), false to refuse (BadName, closed). */
   onPublish(info: { streamName: string; urlParam: string; url: string; type: string }): boolean;
@@ -64,7 +64,7 @@ export interface RtmpServerHandler {
   onPlayStarted?(): void;
   /** Audio (8), video (9) and data (18, except `|RtmpSampleAccess`) of a publisher. */
   onMedia(msg: RtmpMessage): void;
-  /** `deleteStream` (the session need not end; the TCP close does, protocols.md §2.5). */
+  /** `deleteStream` (the session need not end; the TCP close does, docs/protocols.md §2.5). */
   onDeleteStream?(): void;
 }
 
@@ -81,8 +81,8 @@ export interface RtmpServerConnOptions {
 }
 
 /**
- * Split `name?query` as LAL does (urls.md §3): stream name up to the first `?`; the query only
- * when there is exactly one `?` (quirks.md Q-RTMP-3: two or more drop it).
+ * Split `name?query` as LAL does (docs/urls.md §3): stream name up to the first `?`; the query only
+ * when there is exactly one `?` (docs/quirks.md Q-RTMP-3: two or more drop it).
  */
 export function splitStreamName(nameWithQuery: string): { streamName: string; urlParam: string } {
   const parts = nameWithQuery.split('?');
@@ -131,11 +131,11 @@ export class RtmpServerConn {
   get streamName(): string {
     return this._streamName;
   }
-  /** Query of the publish/play name (urls.md §3 `url_param`). */
+  /** Query of the publish/play name (docs/urls.md §3 `url_param`). */
   get urlParam(): string {
     return this._urlParam;
   }
-  /** `<tcUrl>/<name as sent>` (urls.md §3). */
+  /** `<tcUrl>/<name as sent>` (docs/urls.md §3). */
   get url(): string {
     return this._url;
   }
@@ -221,7 +221,7 @@ export class RtmpServerConn {
   }
 
   private notPublishing(msg: RtmpMessage): ProtocolError {
-    // quirks.md Q-RTMP-4: upstream crashes here; we close this connection only.
+    // docs/quirks.md Q-RTMP-4: upstream crashes here; we close this connection only.
     return new ProtocolError(`rtmp: message type ${msg.type} from a connection that is not publishing (state ${this._state})`, 'not-publishing');
   }
 

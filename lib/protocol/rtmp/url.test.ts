@@ -2,7 +2,7 @@ import { test, expect } from 'bun:test';
 import { ParseError } from '../../core/errors.ts';
 import { parseRtmpUrl } from './url.ts';
 
-// urls.md §3 client rules and LAL's TestParseRtmpUrl cases.
+// docs/urls.md §3 client rules and LAL's TestParseRtmpUrl cases.
 test.each([
   {
     url: 'rtmp://127.0.0.1:1935/live/test110',
@@ -42,7 +42,7 @@ test.each([
     want: { scheme: 'rtmp', host: '127.0.0.1', port: 19350, app: '', streamName: '', tcUrl: 'rtmp://127.0.0.1:19350/', query: '' },
   },
   {
-    // more than one `?`: up to the last `/` is the app, query empty (urls.md §3)
+    // more than one `?`: up to the last `/` is the app, query empty (docs/urls.md §3)
     url: 'rtmp://xxx.com:1935/vyun?vhost=thirdVhost?token=88F4/lss_7',
     want: {
       scheme: 'rtmp',

@@ -1,5 +1,5 @@
 /**
- * RTMP URL parsing for lal's clients (urls.md §2 generic decomposition, §3 client rules).
+ * RTMP URL parsing for lal's clients (docs/urls.md §2 generic decomposition, §3 client rules).
  *
  *   rtmp[s]://[user[:pass]@]host[:port]/<app…>/<stream>[?query]
  *   app = path without its last segment, stream = last segment (percent-escapes decoded),

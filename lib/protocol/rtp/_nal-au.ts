@@ -1,7 +1,7 @@
 /**
  * Internal to lib/protocol/rtp: the parts H.264 (RFC 6184) and H.265 (RFC 7798) packetising and
  * depacketising share — FU fragmentation, drop accounting, fragment reassembly, aggregation
- * packets, and grouping NAL units of one RTP timestamp into one AvPacket (media.md §5.2, §6.1).
+ * packets, and grouping NAL units of one RTP timestamp into one AvPacket (docs/media.md §5.2, §6.1).
  * The two formats differ only in their header sizes and bit positions, which h264.ts and
  * h265.ts supply.
  */
@@ -41,7 +41,7 @@ export const MAX_AU_BYTES = MAX_FRAGMENTED_NALU_SIZE + 2 * MAX_FRAGMENTS_PER_AU 
 
 /**
  * Why depacketisers drop input. Loss is normal on UDP, so nothing here throws: the session reads
- * these counters and logs them periodically (design.md §1.7 rule 9).
+ * these counters and logs them periodically (docs/architecture.md §1.7 rule 9).
  */
 export interface RtpDropCounters {
   /** Payload type differs from the track's. */

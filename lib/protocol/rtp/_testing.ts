@@ -1,6 +1,6 @@
 /**
  * Test support for lib/protocol/rtp (not exported from index.ts): captures of real RTP and a
- * packetise → depacketise round trip. The generic helpers (PRNG, hex, hostile inputs of design.md §1.8) are in lib/core/testing.ts.
+ * packetise → depacketise round trip. The generic helpers (PRNG, hex, hostile inputs of docs/architecture.md §1.8) are in lib/core/testing.ts.
  *
  * The captures were made once, at authoring time, by pointing the ffmpeg binary in
  * node_modules/@ffmpeg-installer (Lavf58.24.100) at a throwaway RTSP listener that answered

@@ -12,7 +12,7 @@ const rtp = (seq: number, ts: number, marker: boolean, payload: Uint8Array) => r
 const frame = (size: number, seed = size) => randomBytes(mulberry32(seed), size);
 const ticks = (ts: number, clock: number) => Math.floor((ts * 90000) / clock);
 
-describe('AAC packetisation (media.md §5.2, RFC 3640 AAC-hbr)', () => {
+describe('AAC packetisation (docs/media.md §5.2, RFC 3640 AAC-hbr)', () => {
   test('one AU per packet: `00 10` + 13-bit size + index 0', () => {
     const f = frame(300);
     const [head, body] = aacPayload(f);
@@ -45,7 +45,7 @@ describe('AAC packetisation (media.md §5.2, RFC 3640 AAC-hbr)', () => {
   });
 });
 
-describe('AAC depacketisation (media.md §6.1)', () => {
+describe('AAC depacketisation (docs/media.md §6.1)', () => {
   test('several AUs in one packet: timestamps + i × 1024', () => {
     const d = new AacDepacketizer({ clockRate: 48000 });
     const [a, b, c] = [frame(10), frame(20), frame(30)];

@@ -1,6 +1,6 @@
 /**
- * MPEG-4 AAC over RTP, RFC 3640 `mode=AAC-hbr` (`mpeg4-generic`): packetiser per media.md §5.2
- * (one AU per packet, no fragmentation) and depacketiser per media.md §6.1 (several AUs per
+ * MPEG-4 AAC over RTP, RFC 3640 `mode=AAC-hbr` (`mpeg4-generic`): packetiser per docs/media.md §5.2
+ * (one AU per packet, no fragmentation) and depacketiser per docs/media.md §6.1 (several AUs per
  * packet; one AU fragmented over packets).
  *
  * +---------+-----------+-----------+---------------+

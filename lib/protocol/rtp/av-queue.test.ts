@@ -17,7 +17,7 @@ function run(input: AvPacket[], q = new AvTimestampQueue()): string[] {
 const golden = [a(0), v(0), a(23), v(40), a(46), a(69), v(80), a(92), a(115), v(120)];
 const goldenOut = show(golden.slice(0, -1));
 
-describe('AvTimestampQueue (media.md §6.2, LAL TestAvPacketQueue)', () => {
+describe('AvTimestampQueue (docs/media.md §6.2, LAL TestAvPacketQueue)', () => {
   test('audio only: nothing until the queue is full, then all of it', () => {
     expect(run([a(1)])).toEqual([]);
     const input = Array.from({ length: AV_QUEUE_SIZE + 1 }, (_, i) => a(i * 23));

@@ -1,6 +1,6 @@
 /**
  * The A/V timestamp queue of RTSP inputs that carry both depacketisable audio and video
- * (media.md §6.2, LAL's AvPacketQueue with rotation handling).
+ * (docs/media.md §6.2, LAL's AvPacketQueue with rotation handling).
  *
  * 1. Each track is rebased on its own: its first packet gets 0, every later one
  *    previous_output + (dts − previous_input); a step below −1000 ms (a wrap or a jump back,

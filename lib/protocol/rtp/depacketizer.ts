@@ -1,5 +1,5 @@
 /**
- * RTP → AvPacket for one track, choosing the payload format from the codec (media.md §6.1).
+ * RTP → AvPacket for one track, choosing the payload format from the codec (docs/media.md §6.1).
  * Input must be in sequence order (TCP interleaved as received, UDP through RtpReorderBuffer).
  */
 import { LalError } from '../../core/errors.ts';

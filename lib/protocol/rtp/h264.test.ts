@@ -31,7 +31,7 @@ function roundTrip(aus: AvPacket[], opts: { mtu?: number; drop?: (i: number) => 
   return { ...throughRtp(p, d, aus, opts.drop), drops: d.drops };
 }
 
-describe('H.264 packetisation (media.md §5.2)', () => {
+describe('H.264 packetisation (docs/media.md §5.2)', () => {
   test('big IDR → FU-A (indicator 1C|NRI, S/E bits, 1200-byte payloads) → the same NALs', () => {
     const idr = nal(0x65, 5000);
     const { out, packets, drops } = roundTrip([video([AUD, SPS, PPS, idr], 3000, true)]);
@@ -82,7 +82,7 @@ describe('H.264 packetisation (media.md §5.2)', () => {
   });
 });
 
-describe('H.264 depacketisation (media.md §6.1)', () => {
+describe('H.264 depacketisation (docs/media.md §6.1)', () => {
   test('STAP-A built by hand: every NAL joins the access unit', () => {
     const d = new H264Depacketizer();
     const stap = concat([fromHex('78'), fromHex('001a'), SPS, fromHex('0006'), PPS, fromHex('0005'), SEI]);
@@ -190,7 +190,7 @@ describe('H.264 depacketisation (media.md §6.1)', () => {
   });
 });
 
-describe('h264RtpStartsAccessPoint (behaviour.md §5.5)', () => {
+describe('h264RtpStartsAccessPoint (docs/behaviour.md §5.5)', () => {
   const cases: [string, string, boolean][] = [
     ['SPS', '6764', true],
     ['PPS', '68eb', true],

@@ -1,6 +1,6 @@
 /**
- * H.264 over RTP (RFC 6184), non-interleaved mode: packetiser per media.md §5.2 (single NAL
- * unit or FU-A, no aggregation, AUD dropped) and depacketiser per media.md §6.1 (single NAL,
+ * H.264 over RTP (RFC 6184), non-interleaved mode: packetiser per docs/media.md §5.2 (single NAL
+ * unit or FU-A, no aggregation, AUD dropped) and depacketiser per docs/media.md §6.1 (single NAL,
  * STAP-A, FU-A).
  *
  * NAL unit header / FU indicator / STAP-A header     FU header
@@ -55,7 +55,7 @@ export function h264Payloads(units: readonly Uint8Array[], maxPayload: number): 
 }
 
 /**
- * True when the payload starts an access point a player can begin with (behaviour.md §5.5): an
+ * True when the payload starts an access point a player can begin with (docs/behaviour.md §5.5): an
  * SPS, PPS or IDR NAL, a STAP-A whose first NAL is one of those, or the start fragment of one.
  */
 export function h264RtpStartsAccessPoint(payload: Uint8Array): boolean {

@@ -30,7 +30,7 @@ function roundTrip(aus: AvPacket[], drop?: (i: number) => boolean) {
 
 const video = (units: Uint8Array[], dts: number): AvPacket => ({ kind: 'video', codec: 'h265', dts, pts: dts, key: false, units });
 
-describe('H.265 packetisation (media.md §5.2)', () => {
+describe('H.265 packetisation (docs/media.md §5.2)', () => {
   test('big IDR → FU (`62 01`, S/E + type) → the same NALs; parameter sets alone, AUD dropped', () => {
     const idr = nal(19, 5000);
     const { out, packets } = roundTrip([video([AUD, VPS, SPS, PPS, idr], 90000)]);
@@ -66,7 +66,7 @@ describe('H.265 packetisation (media.md §5.2)', () => {
   });
 });
 
-describe('H.265 depacketisation (media.md §6.1)', () => {
+describe('H.265 depacketisation (docs/media.md §6.1)', () => {
   test('AP built by hand: VPS, SPS, PPS in one packet, then an IDR', () => {
     const d = new H265Depacketizer();
     const ap = concat([fromHex('6001'), fromHex('0018'), VPS, fromHex('0029'), SPS, fromHex('0007'), PPS]);
@@ -119,7 +119,7 @@ describe('H.265 depacketisation (media.md §6.1)', () => {
   });
 });
 
-describe('h265RtpStartsAccessPoint (behaviour.md §5.5)', () => {
+describe('h265RtpStartsAccessPoint (docs/behaviour.md §5.5)', () => {
   const cases: [string, string, boolean][] = [
     ['VPS', '4001', true],
     ['SPS', '4201', true],

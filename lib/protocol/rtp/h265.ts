@@ -1,6 +1,6 @@
 /**
- * H.265 over RTP (RFC 7798), without DONL (sprop-max-don-diff 0): packetiser per media.md §5.2
- * (single NAL unit or FU, no aggregation, AUD dropped) and depacketiser per media.md §6.1
+ * H.265 over RTP (RFC 7798), without DONL (sprop-max-don-diff 0): packetiser per docs/media.md §5.2
+ * (single NAL unit or FU, no aggregation, AUD dropped) and depacketiser per docs/media.md §6.1
  * (single NAL, AP, FU).
  *
  * PayloadHdr (same layout as the NAL unit header, RFC 7798 §1.1.4):
@@ -33,7 +33,7 @@ export const H265RtpType = {
  * RTP payloads for one access unit (pieces written back to back, see h264Payloads). NALs up to
  * `maxPayload` bytes go alone, larger ones as FUs of `maxPayload` bytes except the last. The FU
  * PayloadHdr keeps the NAL's F, LayerId and TID as RFC 7798 §4.4.3 requires; for the usual
- * layer 0 / TID 1 that is media.md §5.2's `62 01`.
+ * layer 0 / TID 1 that is docs/media.md §5.2's `62 01`.
  */
 export function h265Payloads(units: readonly Uint8Array[], maxPayload: number): Uint8Array[][] {
   const out: Uint8Array[][] = [];
@@ -50,7 +50,7 @@ export function h265Payloads(units: readonly Uint8Array[], maxPayload: number): 
 }
 
 /**
- * True when the payload starts an access point (behaviour.md §5.5): VPS, SPS, PPS or IRAP
+ * True when the payload starts an access point (docs/behaviour.md §5.5): VPS, SPS, PPS or IRAP
  * (types 16–23), an AP whose first NAL is one of those, or the start fragment of one.
  */
 export function h265RtpStartsAccessPoint(payload: Uint8Array): boolean {

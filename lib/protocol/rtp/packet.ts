@@ -1,6 +1,6 @@
 /**
  * RTP fixed header (RFC 3550 §5.1, §5.3.1) and timestamp conversions between RTP clocks and
- * lal's 90 kHz ticks (design.md §1.3).
+ * lal's 90 kHz ticks (docs/architecture.md §1.3).
  *
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -161,12 +161,12 @@ export function writeRtpHeader(header: RtpHeader, out: Uint8Array, off: number):
 // ---------------------------------------------------------------------------------------------
 // Timestamps
 
-/** lal's packet clock (design.md §1.3). */
+/** lal's packet clock (docs/architecture.md §1.3). */
 export const TICKS_PER_SECOND = 90000;
 
 /**
  * 90 kHz ticks → RTP timestamp of a `clockRate` clock, modulo 2^32: floor(ticks × clock / 90000).
- * For RTMP input (ticks = ms × 90) this is media.md §5.2's floor(ms × clock / 1000). Exact for
+ * For RTMP input (ticks = ms × 90) this is docs/media.md §5.2's floor(ms × clock / 1000). Exact for
  * any integer tick count (no 2^53 overflow on long streams).
  */
 export function rtpTimestampFromTicks(ticks: number, clockRate: number): number {

@@ -12,7 +12,7 @@ const idr = (size: number) => {
 };
 const v = (units: Uint8Array[], dts: number, pts = dts): AvPacket => ({ kind: 'video', codec: 'h264', dts, pts, key: true, units });
 
-describe('RtpPacketizer (media.md §5.2)', () => {
+describe('RtpPacketizer (docs/media.md §5.2)', () => {
   test('one shared allocation: interleaved frames back to back, packets are views into it', () => {
     const p = new RtpPacketizer({ codec: 'h264', payloadType: 96, clockRate: 90000, ssrc: 0x01020304, sequenceNumber: 10 });
     const { interleaved, packets } = p.packetizeBatch(v([fromHex('6764001e'), fromHex('68ee3c80'), idr(3000)], 180000), 2);
@@ -33,7 +33,7 @@ describe('RtpPacketizer (media.md §5.2)', () => {
     expect(p.sequenceNumber).toBe(16);
   });
 
-  test('Q-RTP-1: the RTP timestamp comes from the DTS; composition time is ignored', () => {
+  test('docs/quirks.md Q-RTP-1: the RTP timestamp comes from the DTS; composition time is ignored', () => {
     const p = new RtpPacketizer({ codec: 'h264', payloadType: 96, clockRate: 90000 });
     const [pkt] = p.packetize(v([fromHex('4101')], 3600, 10800));
     expect(decodeRtpPacket(pkt).header.timestamp).toBe(3600);

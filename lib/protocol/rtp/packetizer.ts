@@ -1,6 +1,6 @@
 /**
- * AvPacket → RTP packets for RTSP players (media.md §5.2), encoded once per packet and shared by
- * every player (design.md §1.4).
+ * AvPacket → RTP packets for RTSP players (docs/media.md §5.2), encoded once per packet and shared by
+ * every player (docs/architecture.md §1.4).
  *
  * One call allocates one buffer holding, for each RTP packet, the 4-byte RTSP interleaved header
  * (RFC 2326 §10.12: `$`, channel, 16-bit length) followed by the packet:
@@ -21,7 +21,7 @@ import { h265Payloads } from './h265.ts';
 import { aacPayload } from './aac.ts';
 import { simplePayload } from './simple.ts';
 
-/** Codecs lal packetises and depacketises (media.md §1). */
+/** Codecs lal packetises and depacketises (docs/media.md §1). */
 export type RtpCodec = 'h264' | 'h265' | 'aac' | 'g711a' | 'g711u' | 'opus';
 
 /** LAL's RTP payload size: NALs up to this go alone, larger ones are fragmented to it. */
@@ -36,7 +36,7 @@ export interface RtpPacketizerOptions {
   codec: RtpCodec;
   payloadType: number;
   clockRate: number;
-  /** Random when absent (media.md §5.2). */
+  /** Random when absent (docs/media.md §5.2). */
   ssrc?: number;
   /** First sequence number; random when absent. */
   sequenceNumber?: number;
@@ -89,7 +89,7 @@ export class RtpPacketizer {
 
   /**
    * The RTP packets of one AvPacket in one allocation, each behind an interleaved header for
-   * `channel`. Timestamp from the DTS (Q-RTP-1: composition time ignored); marker on the last
+   * `channel`. Timestamp from the DTS (docs/quirks.md Q-RTP-1: composition time ignored); marker on the last
    * packet of a video access unit and on every audio packet. An access unit of only AUDs gives
    * no packets.
    */

@@ -24,7 +24,7 @@ function localShuffle(a: number[], spread: number, seed: number): number[] {
   return a;
 }
 
-describe('RtpReorderBuffer (media.md §6.1)', () => {
+describe('RtpReorderBuffer (docs/media.md §6.1)', () => {
   test('in-order packets pass straight through', () => {
     const b = new RtpReorderBuffer();
     expect(b.window).toBe(DEFAULT_REORDER_WINDOW);

@@ -1,5 +1,5 @@
 /**
- * Sequence-number re-ordering for RTP over UDP (media.md §6.1): packets come out in sequence
+ * Sequence-number re-ordering for RTP over UDP (docs/media.md §6.1): packets come out in sequence
  * order; duplicates and packets older than what was already delivered are dropped; a gap is
  * waited for until the window is full, then the missing packets are declared lost and what
  * follows is delivered (the depacketiser then drops the fragmented units the gap broke).

@@ -25,7 +25,7 @@ const BYE = '81cb0001 11223344';
 
 const vectors: [string, string, RtcpPacket[]][] = [
   ['SR with one report block', SR, [SR_DECODED]],
-  // protocols.md §7.2: the empty RR a UDP pull sends to open NAT bindings
+  // docs/protocols.md §7.2: the empty RR a UDP pull sends to open NAT bindings
   ['empty RR', '80c90001 00000000', [{ kind: 'rr', ssrc: 0, reports: [] }]],
   [
     'RR with negative cumulative loss (duplicates)',

@@ -1,6 +1,6 @@
 /**
  * Payload formats that carry one frame as the whole payload: G.711 A-law/µ-law (RFC 3551 §4.5.14,
- * static PTs 8 and 0) and Opus (RFC 7587 §4.2). media.md §5.2 (one packet per frame) and §6.1
+ * static PTs 8 and 0) and Opus (RFC 7587 §4.2). docs/media.md §5.2 (one packet per frame) and §6.1
  * (payload as one frame).
  */
 import type { AudioCodec, AvPacket } from '../../core/packet.ts';

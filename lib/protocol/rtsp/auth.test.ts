@@ -69,10 +69,10 @@ describe('parseAuthParams', () => {
   });
 });
 
-describe('RtspServerAuth (protocols.md §3.5, Q-RTSP-1/2)', () => {
+describe('RtspServerAuth (docs/protocols.md §3.5, docs/quirks.md Q-RTSP-1/2)', () => {
   const uri = 'rtsp://127.0.0.1:5544/live/test110';
 
-  test('Basic challenge and verification (Q-RTSP-1 FIX)', () => {
+  test('Basic challenge and verification (docs/quirks.md Q-RTSP-1 FIX)', () => {
     const a = new RtspServerAuth({ method: RtspAuthMethod.Basic, username: 'admin', password: 'admin' });
     expect(a.challenge()).toBe('Basic realm="lal"');
     expect(a.verify('DESCRIBE', undefined)).toBe('missing');
@@ -93,7 +93,7 @@ describe('RtspServerAuth (protocols.md §3.5, Q-RTSP-1/2)', () => {
     expect(c2).not.toBe(c1);
   });
 
-  test('Digest: right credentials pass, wrong fail, foreign nonce fails (Q-RTSP-2 FIX)', () => {
+  test('Digest: right credentials pass, wrong fail, foreign nonce fails (docs/quirks.md Q-RTSP-2 FIX)', () => {
     const a = new RtspServerAuth({ method: RtspAuthMethod.Digest, username: 'u', password: 'p', random: counterRandom() });
     const ch = pickRtspAuthChallenge([a.challenge()]);
     if (!ch) throw new Error('no challenge');

@@ -1,13 +1,13 @@
 /**
  * RTSP authentication: Basic (RFC 2617 §2) and Digest-MD5 (RFC 2617 §3) for the server
- * (protocols.md §3.5, quirks.md Q-RTSP-1/2) and the client (protocols.md §7.2,
- * tests.md `TestGetRtspFirstAuth`, `TestRtspBasicAuth`).
+ * (docs/protocols.md §3.5, docs/quirks.md Q-RTSP-1/2) and the client (docs/protocols.md §7.2,
+ * docs/tests.md `TestGetRtspFirstAuth`, `TestRtspBasicAuth`).
  *
  * Server (`RtspServerAuth`, one per connection):
  * - challenge: `Basic realm="lal"` (method 0) or `Digest realm="lal", nonce="<32 hex>"`
  *   (method 1; nonce = MD5 of 32 random bytes, a new one per challenge, as LAL).
- * - Basic (Q-RTSP-1 FIX): user and password must both match.
- * - Digest (Q-RTSP-2 FIX): the nonce must be one this connection issued (the last
+ * - Basic (docs/quirks.md Q-RTSP-1 FIX): user and password must both match.
+ * - Digest (docs/quirks.md Q-RTSP-2 FIX): the nonce must be one this connection issued (the last
  *   MAX_ISSUED_NONCES are remembered) and the realm must be `lal`; then
  *   `response = MD5(HA1:nonce:HA2)`, HA1 = MD5(user:realm:password), HA2 = MD5(method:uri)
  *   with the `uri` the client put in its header (LAL does not compare it with the request URI,
@@ -24,11 +24,11 @@
 import { createHash } from 'node:crypto';
 import { LalError, ParseError } from '../../core/errors.ts';
 
-/** `rtsp.auth_method` values (config.md): 0 Basic, 1 Digest. */
+/** `rtsp.auth_method` values (docs/config.md): 0 Basic, 1 Digest. */
 export const RtspAuthMethod = { Basic: 0, Digest: 1 } as const;
 export type RtspAuthMethodValue = (typeof RtspAuthMethod)[keyof typeof RtspAuthMethod];
 
-/** Realm of every server challenge (protocols.md §1). */
+/** Realm of every server challenge (docs/protocols.md §1). */
 export const RTSP_AUTH_REALM = 'lal';
 /** Nonces remembered per connection: a client re-DESCRIBEs a few times at most. */
 export const MAX_ISSUED_NONCES = 8;
@@ -186,7 +186,7 @@ export type RtspAuthChallenge =
   | { scheme: 'digest'; realm: string; nonce: string; opaque?: string; algorithm?: string; qopAuth: boolean };
 
 /**
- * First usable challenge among `WWW-Authenticate` values, in order (tests.md
+ * First usable challenge among `WWW-Authenticate` values, in order (docs/tests.md
  * `TestGetRtspFirstAuth`: Digest when offered first). Digest challenges with an algorithm
  * other than MD5 or without a nonce are skipped. Undefined when none is usable.
  */
@@ -219,7 +219,7 @@ function quote(s: string): string {
 
 /**
  * The `Authorization` value answering `ch` for a `method` request on `uri`.
- * `Basic YWRtaW46YWRtaW4=` for admin/admin (tests.md `TestRtspBasicAuth`).
+ * `Basic YWRtaW46YWRtaW4=` for admin/admin (docs/tests.md `TestRtspBasicAuth`).
  */
 export function rtspAuthorization(
   ch: RtspAuthChallenge,

@@ -230,7 +230,7 @@ function scripted(opts: Partial<RtspClientConnOptions> = {}) {
   return { conn, rec, sink, next, answer };
 }
 
-describe('RtspClientConn: requests and status handling (protocols.md §7.2, Q-RTSP-6 FIX)', () => {
+describe('RtspClientConn: requests and status handling (docs/protocols.md §7.2, docs/quirks.md Q-RTSP-6 FIX)', () => {
   test('exact request layouts and Session carrying', () => {
     const { conn, next, answer } = scripted();
     conn.start();

@@ -1,7 +1,7 @@
 /**
- * Sans-I/O RTSP client connection for pull and push (protocols.md §7.2; RFC 2326; design.md
- * §1.2). The caller opens the TCP socket (TLS when `tls` is true: `rtsps://`, quirks.md
- * Q-RTSP-6 FIX), calls `start()`, feeds received bytes and enforces the overall timeout:
+ * Sans-I/O RTSP client connection for pull and push (docs/protocols.md §7.2; RFC 2326; docs/architecture.md
+ * §1.2). The caller opens the TCP socket (TLS when `tls` is true: `rtsps://`, docs/quirks.md
+ * docs/quirks.md Q-RTSP-6 FIX), calls `start()`, feeds received bytes and enforces the overall timeout:
  *
  *   pull: OPTIONS → DESCRIBE (Accept: application/sdp) → SETUP each track → PLAY (Range: npt=0.000-)
  *   push: OPTIONS → ANNOUNCE (SDP body) → SETUP each track (mode=record) → RECORD (Range: npt=0.000-)
@@ -18,7 +18,7 @@
  *   for that and later tracks (once). A pull tolerates a missing `server_port`; a push does not.
  *   The caller sends the NAT probes (RTP_NAT_PROBE / RTCP_NAT_PROBE) for UDP pulls from
  *   `onSetup`.
- * - Any other status outside 2xx is an error (Q-RTSP-6 FIX; upstream accepts anything).
+ * - Any other status outside 2xx is an error (docs/quirks.md Q-RTSP-6 FIX; upstream accepts anything).
  * - Keep-alive: when the OPTIONS `Public` lists GET_PARAMETER, a GET_PARAMETER every 10 s once
  *   started (timer injected); its answer is ignored.
  * Errors never escape `feed()`: the conn moves to `closed` and calls `handler.onError` once.
@@ -72,7 +72,7 @@ export type RtspClientState = 'idle' | 'options' | 'describe' | 'announce' | 'se
 export interface RtspClientConnOptions {
   sink: ByteSink;
   log: Logger;
-  /** `rtsp[s]://[user:pass@]host[:port]/path[?query]` (urls.md §4). */
+  /** `rtsp[s]://[user:pass@]host[:port]/path[?query]` (docs/urls.md §4). */
   url: string;
   mode: 'pull' | 'push';
   handler: RtspClientHandler;

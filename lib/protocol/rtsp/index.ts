@@ -1,4 +1,4 @@
-/** RTSP protocol library, sans-I/O (RFC 2326, RFC 2617; protocols.md §3, §7.2): re-exports only. */
+/** RTSP protocol library, sans-I/O (RFC 2326, RFC 2617; docs/protocols.md §3, §7.2): re-exports only. */
 export * from './message.ts';
 export * from './interleaved.ts';
 export * from './auth.ts';

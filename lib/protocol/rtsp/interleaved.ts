@@ -1,5 +1,5 @@
 /**
- * RTSP interleaved binary data framing (RFC 2326 §10.12; protocols.md §3.1, §3.7):
+ * RTSP interleaved binary data framing (RFC 2326 §10.12; docs/protocols.md §3.1, §3.7):
  * `$` (0x24), 1-byte channel, 2-byte big-endian length, then the RTP/RTCP packet.
  * Parsing lives in the message reader (frames arrive mixed with RTSP messages); this file has
  * the writers. Players share one packet buffer: the 4-byte prefix (plus the WebSocket frame
@@ -51,7 +51,7 @@ export function encodeInterleaved(channel: number, payload: Uint8Array): Uint8Ar
 }
 
 /**
- * RTSP over WebSocket (protocols.md §3.7): each packet is one unmasked binary frame holding
+ * RTSP over WebSocket (docs/protocols.md §3.7): each packet is one unmasked binary frame holding
  * the interleaved prefix and the packet. Returns the WS frame header followed by the 4-byte
  * prefix; the packet follows as a separate write.
  */

@@ -1,5 +1,5 @@
 /**
- * RTSP message codec (RFC 2326 §4, §6, §7, §10.12; RFC 7826 §20 grammar; protocols.md §3.1).
+ * RTSP message codec (RFC 2326 §4, §6, §7, §10.12; RFC 7826 §20 grammar; docs/protocols.md §3.1).
  *
  * `RtspMessageReader` is a push parser for one direction of an RTSP connection. It yields, in
  * order, requests, responses and `$`-framed interleaved data (RFC 2326 §10.12) mixed in between:

@@ -80,7 +80,7 @@ describe('formatRtspDate', () => {
   });
 });
 
-describe('RtspServerConn: exact responses (protocols.md §3.2)', () => {
+describe('RtspServerConn: exact responses (docs/protocols.md §3.2)', () => {
   test('OPTIONS', () => {
     const { conn, out } = setup();
     conn.feed(req('OPTIONS', URL, 1));
@@ -150,7 +150,7 @@ describe('RtspServerConn: exact responses (protocols.md §3.2)', () => {
     expect(conn.role).toBe('pub');
   });
 
-  test.each(['GET_PARAMETER', 'SET_PARAMETER', 'PAUSE'])('%s → 200 with CSeq and Session (Q-RTSP-3 FIX)', (m) => {
+  test.each(['GET_PARAMETER', 'SET_PARAMETER', 'PAUSE'])('%s → 200 with CSeq and Session (docs/quirks.md Q-RTSP-3 FIX)', (m) => {
     const { conn, out } = setup();
     conn.feed(req(m, URL, 9, ['Session: 191201771'], m === 'SET_PARAMETER' ? 'x: y\r\n' : ''));
     expect(out()).toBe('RTSP/1.0 200 OK\r\nCSeq: 9\r\nSession: 191201771\r\n\r\n');
@@ -196,7 +196,7 @@ describe('RtspServerConn: exact responses (protocols.md §3.2)', () => {
   });
 });
 
-describe('RtspServerConn: held DESCRIBE (behaviour.md §5.5)', () => {
+describe('RtspServerConn: held DESCRIBE (docs/behaviour.md §5.5)', () => {
   test('answered only when the handler resolves; pipelined requests wait behind it', async () => {
     let resolve!: (v: RtspDescribeResult | undefined) => void;
     const { conn, out, calls } = setup({ describe: () => new Promise((r) => (resolve = r)) });
@@ -366,7 +366,7 @@ describe('RtspServerConn: repeated DESCRIBE, UDP refusals', () => {
   });
 });
 
-describe('RtspServerConn: authentication (protocols.md §3.5)', () => {
+describe('RtspServerConn: authentication (docs/protocols.md §3.5)', () => {
   const fixedRandom = (n: number) => new Uint8Array(n).fill(5);
 
   test('Digest: 401 layout, then the right answer passes', () => {
@@ -392,13 +392,13 @@ describe('RtspServerConn: authentication (protocols.md §3.5)', () => {
     expect(out()).toBe('');
   });
 
-  test('Digest: a nonce this connection did not issue fails (Q-RTSP-2 FIX)', () => {
+  test('Digest: a nonce this connection did not issue fails (docs/quirks.md Q-RTSP-2 FIX)', () => {
     const { conn } = setup({ auth: { method: RtspAuthMethod.Digest, username: 'admin', password: 'pw' } });
     const forged = rtspAuthorization({ scheme: 'digest', realm: 'lal', nonce: '0123456789abcdef0123456789abcdef', qopAuth: false }, { username: 'admin', password: 'pw', method: 'DESCRIBE', uri: URL });
     expect(() => conn.feed(req('DESCRIBE', URL, 1, [`Authorization: ${forged}`]))).toThrow(ProtocolError);
   });
 
-  test('Basic works (Q-RTSP-1 FIX); only DESCRIBE is challenged', () => {
+  test('Basic works (docs/quirks.md Q-RTSP-1 FIX); only DESCRIBE is challenged', () => {
     const { conn, out, calls } = setup({ auth: { method: RtspAuthMethod.Basic, username: 'admin', password: 'admin' } });
     conn.feed(req('OPTIONS', URL, 1));
     expect(out()).toContain('200 OK');
@@ -420,7 +420,7 @@ describe('RtspServerConn: authentication (protocols.md §3.5)', () => {
   });
 });
 
-describe('RtspServerConn: RTSP over WebSocket (protocols.md §3.7, Q-RTSP-5 FIX)', () => {
+describe('RtspServerConn: RTSP over WebSocket (docs/protocols.md §3.7, docs/quirks.md Q-RTSP-5 FIX)', () => {
   function wsPayloads(chunks: Uint8Array[]): string[] {
     return new WsFrameReader().feed(concat(chunks)).map((f) => {
       expect(f.opcode).toBe(2);

@@ -17,7 +17,7 @@
  *   401       401 | CSeq | Date | WWW-Authenticate
  *
  * Decisions and deviations from upstream (documented per docs/quirks.md):
- * - PAUSE, GET_PARAMETER, SET_PARAMETER: `200 OK | CSeq | Session` (Q-RTSP-3 FIX; PAUSE does
+ * - PAUSE, GET_PARAMETER, SET_PARAMETER: `200 OK | CSeq | Session` (docs/quirks.md Q-RTSP-3 FIX; PAUSE does
  *   not pause). Other methods: `501 Not Implemented | CSeq` (upstream: no response).
  * - A request without CSeq gets `RTSP/1.0 400 Bad Request` (no CSeq: there is none to echo;
  *   RFC 2326 §12.17 makes CSeq mandatory) and the connection ends (ProtocolError).
@@ -35,7 +35,7 @@
  * - SETUP `RTP/AVP/TCP` without `interleaved=` gets channels 2i-2i+1 assigned (upstream would
  *   fail); with `interleaved=` the Transport is echoed verbatim.
  * - ws mode (RTSP over WebSocket, §3.7): every response, ANNOUNCE/RECORD included
- *   (Q-RTSP-5 FIX), is one binary WebSocket frame.
+ *   (docs/quirks.md Q-RTSP-5 FIX), is one binary WebSocket frame.
  *
  * Errors: during `feed()` they are thrown (ParseError/ProtocolError; the caller closes). When
  * processing continues after a Promise settled, failures go to `handler.onError` instead. In

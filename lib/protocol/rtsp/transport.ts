@@ -1,5 +1,5 @@
 /**
- * The RTSP `Transport` header (RFC 2326 §12.39; protocols.md §3.3, §7.2).
+ * The RTSP `Transport` header (RFC 2326 §12.39; docs/protocols.md §3.3, §7.2).
  *
  *   Transport = 1#transport-spec
  *   transport-spec = transport-protocol "/" profile ["/" lower-transport] *( ";" parameter )

@@ -3,7 +3,7 @@ import { ParseError } from '../../core/errors.ts';
 import { parseRtspUrl, rtspTrackUrl } from './url.ts';
 import { mulberry32 } from '../../core/testing.ts';
 
-describe('parseRtspUrl (urls.md §4, tests.md TestParseRtspUrl)', () => {
+describe('parseRtspUrl (docs/urls.md §4, docs/tests.md TestParseRtspUrl)', () => {
   const cases: [string, { username: string; password: string; host: string; port: number; appName: string; streamName: string; query: string; baseUrl: string }][] = [
     [
       'rtsp://localhost:5544/live/test110',
@@ -68,7 +68,7 @@ describe('parseRtspUrl (urls.md §4, tests.md TestParseRtspUrl)', () => {
   });
 });
 
-describe('rtspTrackUrl (protocols.md §7.2)', () => {
+describe('rtspTrackUrl (docs/protocols.md §7.2)', () => {
   test.each([
     ['rtsp://h:5544/live/x', 'streamid=0', 'rtsp://h:5544/live/x/streamid=0'],
     ['rtsp://h:5544/live/x/', 'trackID=1', 'rtsp://h:5544/live/x/trackID=1'],

@@ -1,5 +1,5 @@
 /**
- * RTSP URL parsing (urls.md §2 generic decomposition, §4 RTSP; tests.md `TestParseRtspUrl`).
+ * RTSP URL parsing (docs/urls.md §2 generic decomposition, §4 RTSP; docs/tests.md `TestParseRtspUrl`).
  *
  *   rtsp[s]://[user[:pass]@]host[:port]/<path…>/<stream>[?query]
  *
@@ -109,7 +109,7 @@ export function parseRtspUrl(url: string): RtspUrl {
 }
 
 /**
- * Request URI of a track (protocols.md §7.2): `control` when it is an absolute `rtsp[s]://`
+ * Request URI of a track (docs/protocols.md §7.2): `control` when it is an absolute `rtsp[s]://`
  * URL, else `<base>/<control>` (no doubled `/`). An empty or `*` control is the base itself.
  */
 export function rtspTrackUrl(baseUrl: string, control: string): string {

@@ -314,7 +314,7 @@ export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
         if (!session) return notFound();
       } else if (info.fileType === 'm3u8') {
         const host = req.headers.host ?? '';
-        const created = tracker.create({ streamName: info.streamName, appName: info.appName, url: `http://${host}${req.target}`, urlParam: req.query, remoteAddr: this.conn.remoteAddr });
+        const created = tracker.create({ streamName: info.streamName, appName: info.appName, url: `${this.routes.https ? 'https' : 'http'}://${host}${req.target}`, urlParam: req.query, remoteAddr: this.conn.remoteAddr });
         if (!created) return this.hlsAnswer(503, 'Service Unavailable', mode, { body: 'too many hls sessions\n', contentType: 'text/plain; charset=utf-8' });
         const q = req.target.indexOf('?');
         const loc = sessionRedirectLocation(q >= 0 ? req.target.slice(0, q) : req.target, req.query, created.hash);

@@ -7,7 +7,7 @@
  *
  * Ids: the control connection is `RTSPSRVCMD<n>` (internal); ANNOUNCE makes it `RTSPPUB<n>`,
  * DESCRIBE `RTSPSUB<n>`. Byte accounting (docs/http-api.md §3.3): RTSP command text is not counted;
- * publishers count RTP/RTCP received and the RTCP receiver reports they send (Q-API-11 FIX);
+ * publishers count RTP/RTCP received and the RTCP receiver reports they send (docs/quirks.md Q-API-11 FIX);
  * players count RTP packet bytes sent. Errors end this session only, with one log line.
  *
  * Bounds (docs/architecture.md §1.7; every one ends the session with one log line naming it):
