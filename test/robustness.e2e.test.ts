@@ -86,7 +86,7 @@ describe('robustness', () => {
     const pub = publish(url, 60, false); // ~14 MB as fast as ffmpeg can send
     let maxPending = 0;
     while (pub.exitCode === null) {
-      for (const s of subs) maxPending = Math.max(maxPending, s.out.sink.pendingBytes);
+      for (const s of subs) maxPending = Math.max(maxPending, s.sink.pendingBytes);
       await Bun.sleep(5);
     }
     expect(pub.exitCode).toBe(0);

@@ -413,7 +413,7 @@ describe('a briefly stalled player is not dropped (issue #9)', () => {
       const t0 = performance.now();
       let maxPending = 0;
       while (performance.now() - t0 < 14_000) {
-        maxPending = Math.max(maxPending, out.out.sink.pendingBytes);
+        maxPending = Math.max(maxPending, out.sink.pendingBytes);
         await Bun.sleep(100);
       }
       const before = player.video();
@@ -446,7 +446,7 @@ describe('a briefly stalled player is not dropped (issue #9)', () => {
       const player = await pausablePlayer(srv.ports.http!, 'big');
       await waitFor(() => player.video() >= 25, 15_000, 'first second of video');
       const out = playerOutput(srv, 'big');
-      const sink = out.out.sink as typeof out.out.sink & { backlogSince: number };
+      const sink = out.sink as typeof out.sink & { backlogSince: number };
       // smooth playback for longer than the drain timeout: a timer counting from connect (or the
       // last drain, which never happened) would fire as soon as a backlog appears
       await Bun.sleep(drainTimeoutMs + 1000);

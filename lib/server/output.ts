@@ -122,10 +122,10 @@ export class SinkGuard {
 
 /**
  * One output writing shared units of type U to its own ByteSink, under the slow-player policy.
- * `emit(u)` writes one unit (usually `sink.write(sharedBytes)`); `onClose(reason)` is the owner's
- * hook (detach from the stream, close the session), called once.
+ * Subclasses write one unit in `emit(u)` (usually `sink.write(sharedBytes)`); `onClose(reason)` is
+ * the owner's hook (detach from the stream, close the session), called once.
  */
-export class SinkOutput<U> implements Consumer {
+export abstract class SinkOutput<U> implements Consumer {
   closed = false;
   private joined = false;
   private waiting = true;
@@ -137,11 +137,13 @@ export class SinkOutput<U> implements Consumer {
     readonly sink: ByteSink,
     limits: Pick<OutputOptions, 'softPendingBytes' | 'hardPendingBytes' | 'drainTimeoutMs'>,
     log: Logger,
-    private readonly emit: (u: U) => void,
     private readonly onClose?: (reason: string) => void,
   ) {
     this.guard = new SinkGuard(sink, limits, log, (r) => this.close(r));
   }
+
+  /** Write one shared unit to the sink. */
+  protected abstract emit(u: U): void;
 
   get isJoined(): boolean {
     return this.joined;
@@ -236,8 +238,7 @@ export interface PacketOutputHost {
 }
 
 /** RTMP/FLV/WS-FLV players and the FLV recorder: a SinkOutput of FanoutPackets through a Framer. */
-export class PacketOutput implements PacketConsumer {
-  readonly out: SinkOutput<FanoutPacket>;
+export class PacketOutput extends SinkOutput<FanoutPacket> implements PacketConsumer {
   private hasVideo = false;
 
   constructor(
@@ -247,18 +248,12 @@ export class PacketOutput implements PacketConsumer {
     log: Logger,
     onClose?: (reason: string) => void,
   ) {
-    this.out = new SinkOutput<FanoutPacket>(sink, opts, log, (fp) => {
-      const b = framer.packet(fp);
-      if (b) sink.write(b);
-    }, onClose);
+    super(sink, opts, log, onClose);
   }
 
-  get closed(): boolean {
-    return this.out.closed;
-  }
-
-  get droppedFrames(): number {
-    return this.out.droppedFrames;
+  protected emit(fp: FanoutPacket): void {
+    const b = this.framer.packet(fp);
+    if (b) this.sink.write(b);
   }
 
   /** As a session's media (Stream.join): a stream-level output. */
@@ -271,32 +266,24 @@ export class PacketOutput implements PacketConsumer {
   }
 
   onHeaders(h: StreamHeaders, gop: GopCache<FanoutPacket>, fromStart: boolean): void {
-    if (this.out.closed) return;
+    if (this.closed) return;
     this.hasVideo = !!h.tracks.video;
-    if (!this.out.isJoined) {
+    if (!this.isJoined) {
       const replay = gop.replay(this.opts.gopNum, this.opts.singleGopMaxFrameNum);
-      this.out.join(this.framer.headers(h, true), replay, fromStart || !this.hasVideo);
+      this.join(this.framer.headers(h, true), replay, fromStart || !this.hasVideo);
       return;
     }
-    this.out.writeHead(this.framer.headers(h, false));
+    this.writeHead(this.framer.headers(h, false));
   }
 
   onPacket(fp: FanoutPacket): void {
     const pkt = fp.pkt;
-    this.out.write(fp, pkt.kind === 'video' ? pkt.key : !this.hasVideo);
+    this.write(fp, pkt.kind === 'video' ? pkt.key : !this.hasVideo);
   }
 
   onPublisherGone(): void {
     // Keep the connection; a new publisher's headers arrive as a live update and the player
     // waits for its first resume point (the new encoder starts a new GOP anyway).
-    this.out.waitForResume();
-  }
-
-  tick(nowMs: number): void {
-    this.out.tick(nowMs);
-  }
-
-  close(reason: string): void {
-    this.out.close(reason);
+    this.waitForResume();
   }
 }

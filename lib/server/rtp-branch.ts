@@ -356,8 +356,7 @@ export class RtpBranch implements Branch {
  * playing from PLAY. `emit` writes one delivery to the player's transport (interleaved TCP,
  * WebSocket frames or UDP); over TCP the slow-player policy applies to the control connection.
  */
-export class RtpOutput implements RtpConsumer, Attachment {
-  readonly out: SinkOutput<RtpDelivery>;
+export class RtpOutput extends SinkOutput<RtpDelivery> implements RtpConsumer, Attachment {
   branch: RtpBranch | undefined;
 
   constructor(
@@ -365,14 +364,14 @@ export class RtpOutput implements RtpConsumer, Attachment {
     sink: ByteSink,
     limits: Pick<OutputOptions, 'softPendingBytes' | 'hardPendingBytes' | 'drainTimeoutMs'>,
     log: Logger,
-    emit: (d: RtpDelivery) => void,
+    private readonly send: (d: RtpDelivery) => void,
     onClose?: (reason: string) => void,
   ) {
-    this.out = new SinkOutput<RtpDelivery>(sink, limits, log, emit, onClose);
+    super(sink, limits, log, onClose);
   }
 
-  get closed(): boolean {
-    return this.out.closed;
+  protected emit(d: RtpDelivery): void {
+    this.send(d);
   }
 
   attach(s: Stream): void {
@@ -388,18 +387,10 @@ export class RtpOutput implements RtpConsumer, Attachment {
 
   /** PLAY: deliveries start, from the next video access point when `waitKey`. */
   play(waitKey: boolean): void {
-    this.out.join(undefined, [], !waitKey);
+    this.join(undefined, [], !waitKey);
   }
 
   deliver(d: RtpDelivery): void {
-    this.out.write(d, d.video ? d.accessPoint : !(this.branch?.hasVideo ?? false));
-  }
-
-  tick(nowMs: number): void {
-    this.out.tick(nowMs);
-  }
-
-  close(reason: string): void {
-    this.out.close(reason);
+    this.write(d, d.video ? d.accessPoint : !(this.branch?.hasVideo ?? false));
   }
 }

@@ -230,8 +230,7 @@ function wsBytes(b: Uint8Array): Uint8Array {
  * frames; with nothing cached it waits for the next boundary. When a publisher restarts it gets
  * the new PAT+PMT and waits for a boundary again (docs/quirks.md Q-SUB-2, fixed).
  */
-export class TsOutput implements TsConsumer, Attachment {
-  readonly out: SinkOutput<TsFrame>;
+export class TsOutput extends SinkOutput<TsFrame> implements TsConsumer, Attachment {
   private branch: TsBranch | undefined;
 
   constructor(
@@ -242,11 +241,11 @@ export class TsOutput implements TsConsumer, Attachment {
     log: Logger,
     onClose?: (reason: string) => void,
   ) {
-    this.out = new SinkOutput<TsFrame>(sink, opts, log, (f) => sink.write(ws ? wsBytes(f.bytes) : f.bytes), onClose);
+    super(sink, opts, log, onClose);
   }
 
-  get closed(): boolean {
-    return this.out.closed;
+  protected emit(f: TsFrame): void {
+    this.sink.write(this.bytes(f.bytes));
   }
 
   private bytes(b: Uint8Array): Uint8Array {
@@ -258,7 +257,7 @@ export class TsOutput implements TsConsumer, Attachment {
     this.branch = b;
     b.add(this);
     if (!b.patPmt) return; // joins at the first PAT+PMT
-    this.out.join(this.bytes(b.patPmt), b.gop.replay(this.opts.gopNum, this.opts.singleGopMaxFrameNum), false);
+    this.join(this.bytes(b.patPmt), b.gop.replay(this.opts.gopNum, this.opts.singleGopMaxFrameNum), false);
   }
 
   detach(_s: Stream): void {
@@ -267,23 +266,15 @@ export class TsOutput implements TsConsumer, Attachment {
   }
 
   onPatPmt(bytes: Uint8Array): void {
-    if (!this.out.isJoined) {
-      this.out.join(this.bytes(bytes), [], false);
+    if (!this.isJoined) {
+      this.join(this.bytes(bytes), [], false);
       return;
     }
-    this.out.writeHead(this.bytes(bytes));
-    this.out.waitForResume();
+    this.writeHead(this.bytes(bytes));
+    this.waitForResume();
   }
 
   onTsFrame(f: TsFrame): void {
-    this.out.write(f, f.boundary);
-  }
-
-  tick(nowMs: number): void {
-    this.out.tick(nowMs);
-  }
-
-  close(reason: string): void {
-    this.out.close(reason);
+    this.write(f, f.boundary);
   }
 }

@@ -78,7 +78,7 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
   private checkReplies(): void {
     if (this.closed) return;
     if (this.output) {
-      this.output.out.guard.checkPending();
+      this.output.guard.checkPending();
       return;
     }
     const sink = this.conn.sink;

@@ -245,7 +245,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
   private checkReplies(): void {
     if (this.closed) return;
     if (this.started && this.output) {
-      this.output.out.guard.checkPending();
+      this.output.guard.checkPending();
       return;
     }
     if (repliesOverBound(this.sink)) {
