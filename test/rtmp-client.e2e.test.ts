@@ -5,7 +5,7 @@
  * answers, a stop, a refused publish), each with the caller's tag in the message.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { LalError } from '../lib/core/errors.ts';
+import { rejection } from '../lib/core/testing.ts';
 import { openRtmpClient } from '../lib/client/rtmp-session.ts';
 import type { RtmpMessage } from '../lib/protocol/rtmp/chunk-reader.ts';
 import { startTestServer } from './helpers/server.ts';
@@ -15,15 +15,6 @@ import { fixtureTags } from './flv-tools.ts';
 const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
 afterAll(() => silent.stop(true));
 
-async function rejection(p: Promise<unknown>): Promise<LalError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LalError);
-    return e as LalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 test('publish and play; a started session ends by read timeout, signal or close, with its reason', async () => {
   await using srv = await startTestServer();

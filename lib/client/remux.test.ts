@@ -3,7 +3,7 @@
  * AvPacket level (same NAL units and raw audio frames, same parameter sets, same relative
  * timing), FLV → FLV pass-through, failures that leave nothing behind.
  */
-import { mulberry32 } from '../core/testing.ts';
+import { mulberry32, rejection } from '../core/testing.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,15 +42,6 @@ function withoutH265Sei(p: AvPacket): Uint8Array[] {
   });
 }
 
-async function rejection(p: Promise<unknown>): Promise<LalError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LalError);
-    return e as LalError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('format detection', () => {
   test.each([

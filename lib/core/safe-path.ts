@@ -7,7 +7,8 @@
  */
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LalError } from './errors.ts';
-import { quoteName, utf8Length } from './stream-name.ts';
+import { utf8Length } from './bytes.ts';
+import { quoteName } from './stream-name.ts';
 
 /**
  * Longest single path component, in UTF-8 bytes: NAME_MAX of the common file systems (ext4, XFS,

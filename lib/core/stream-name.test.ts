@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { MAX_STREAM_NAME_BYTES, checkStreamName, quoteName, utf8Length } from './stream-name.ts';
+import { utf8Length } from './bytes.ts';
+import { MAX_STREAM_NAME_BYTES, checkStreamName, quoteName } from './stream-name.ts';
 
 describe('checkStreamName', () => {
   test('LAL-compatible names pass', () => {

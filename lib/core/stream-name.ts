@@ -11,6 +11,7 @@
  * `rtmp://h/a/b/c/d/x` arrives as app `a/b`, name `c/d/x`); such a name cannot be addressed by
  * HTTP or RTSP anyway, and as a file path it would leave the stream's folder, so lal refuses it.
  */
+import { utf8Length } from './bytes.ts';
 
 /**
  * Longest stream name, in UTF-8 bytes. Real names (words, UUIDs, signed tokens) stay far below;
@@ -20,23 +21,6 @@
  */
 export const MAX_STREAM_NAME_BYTES = 1024;
 
-/** UTF-8 length of `s` without allocating (lone surrogates count as U+FFFD, 3 bytes). */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
 
 /** A short, printable form of an untrusted name for messages (never the whole of a long one). */
 export function quoteName(name: string, max = 80): string {

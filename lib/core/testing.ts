@@ -8,7 +8,7 @@
  * `_testing.ts` files under lib/ import this module.
  */
 import { concat } from './bytes.ts';
-import { ParseError, ProtocolError } from './errors.ts';
+import { LalError, ParseError, ProtocolError } from './errors.ts';
 import { MemorySink } from './sink.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -436,4 +436,15 @@ export function fuzzPieces(data: Uint8Array, rnd: () => number): Uint8Array[] {
 /** With `LAL_FUZZ_LOG` set, one summary line per fuzzed parser (inputs, outcomes, time). */
 function logFuzz(r: FuzzReport): void {
   if (process.env.LAL_FUZZ_LOG) console.log(`fuzz ${r.name}: ${r.runs} inputs (${r.ok} ok, ${r.rejected} rejected) in ${r.ms.toFixed(0)} ms, slowest ${r.slowestMs.toFixed(1)} ms`);
+}
+
+/** The LalError `p` rejects with; throws when it resolves or rejects with anything else. */
+export async function rejection(p: Promise<unknown>): Promise<LalError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof LalError) return e;
+    throw new Error(`expected a LalError, got ${e instanceof Error ? e.stack : String(e)}`);
+  }
+  throw new Error('expected a rejection');
 }

@@ -5,28 +5,10 @@
  * MAX_AMF0_DEPTH (also catches cycles) and unencodable values throw `LalError` (`amf0-encode`).
  */
 import { LalError } from '../../core/errors.ts';
+import { utf8Length } from '../../core/bytes.ts';
 import { Amf0EcmaArray, Amf0Marker, MAX_AMF0_DEPTH, type Amf0Value } from './types.ts';
 
 const utf8 = new TextEncoder();
-
-/** UTF-8 length of a JS string as TextEncoder writes it (lone surrogates → U+FFFD, 3 bytes). */
-export function utf8Length(s: string): number {
-  let n = 0;
-  const len = s.length;
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
 
 function encodeError(msg: string): LalError {
   return new LalError('amf0-encode', `amf0: ${msg}`);

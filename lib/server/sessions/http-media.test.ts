@@ -1,10 +1,9 @@
+import { fakeConn as fakeConnOf } from './_testing.ts';
 import { describe, expect, test } from 'bun:test';
 import { createConsola } from 'consola';
 import type { Logger } from '../../core/log.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { LalError } from '../../core/errors.ts';
-import { TcpSink } from '../../net/sink.ts';
-import type { TcpConn } from '../../net/tcp.ts';
 import { MemoryStore, type SegmentStore } from '../../protocol/hls/store.ts';
 import { parseConfig } from '../config.ts';
 import type { LiveSession, ServerContext } from '../context.ts';
@@ -39,33 +38,7 @@ function context(store: SegmentStore, log: Logger): ServerContext {
 
 const routes: HttpRoutes = { patterns: [{ prefix: '/', module: 'flv' }, { prefix: '/hls/', module: 'hls' }], https: false };
 
-/** A connection whose peer has read `room` bytes so far; `read(n)` lets it read more (then drains). */
-function fakeConn(room = Infinity) {
-  const out: Uint8Array[] = [];
-  let ended = false;
-  let left = room;
-  const sink = new TcpSink({
-    write: (d) => {
-      const n = Math.min(d.length, left);
-      left -= n;
-      if (n > 0) out.push(d.slice(0, n));
-      return n;
-    },
-    end: () => {
-      ended = true;
-    },
-  });
-  const conn: TcpConn = { sink, remoteAddr: '127.0.0.1:50000', localPort: 8080, setNoDelay() {} };
-  return {
-    conn,
-    ended: () => ended,
-    text: () => Buffer.concat(out).toString('latin1'),
-    read(n: number) {
-      left += n;
-      sink.handleDrain();
-    },
-  };
-}
+const fakeConn = (room = Infinity) => fakeConnOf(room, 8080);
 
 function setup(room = Infinity, storeOverride?: SegmentStore) {
   const store = new MemoryStore();

@@ -27,13 +27,14 @@
  */
 import type { TcpConn, ConnHandler } from '../../net/tcp.ts';
 import type { Logger } from '../../core/log.ts';
-import { errorDetail, errorText, isBug, LalError } from '../../core/errors.ts';
+import { errorDetail, LalError } from '../../core/errors.ts';
 import { FLV_HEADER } from '../../format/flv/header.ts';
 import { HttpRequestParser, isWebSocketUpgrade, splitUrlPath, type HttpRequest } from '../../protocol/http/request.ts';
 import { WsFrameReader, WsOpcode, encodeWsFrame, wsAcceptKey } from '../../protocol/http/ws.ts';
 import { checkStreamName, quoteName } from '../../core/stream-name.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { concat } from '../../core/bytes.ts';
+import { logBoundaryFailure } from './boundary.ts';
 import { SessionStat } from '../stat.ts';
 import { CloseReason, DRAIN_TIMEOUT_MS, PacketOutput, type Framer } from '../output.ts';
 import { flvFramer, wsFlvFramer } from '../framers.ts';
@@ -232,12 +233,10 @@ export class HttpMediaConn implements ConnHandler, LiveSession, Presence {
   private failed(e: unknown): void {
     if (this.closed) return;
     const answer = this.phase !== 'player';
-    if (isBug(e)) {
-      this.log.error(`http ${this.conn.remoteAddr}: internal error: ${errorDetail(e)}`);
+    if (logBoundaryFailure(this.log, e, `http ${this.conn.remoteAddr}: `)) {
       if (answer) this.conn.sink.write(simpleResponse(500, 'Internal Server Error', 'internal server error\n'));
       this.close('internal error', answer);
     } else {
-      this.log.warn(`http ${this.conn.remoteAddr}: ${errorText(e)}`);
       if (answer) this.conn.sink.write(simpleResponse(400, 'Bad Request', 'bad request\n'));
       this.close('bad request', answer);
     }

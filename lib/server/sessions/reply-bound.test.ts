@@ -1,22 +1,11 @@
 import { describe, expect, test } from 'bun:test';
-import { TcpSink } from '../../net/sink.ts';
+import { fakeConn } from './_testing.ts';
 import { MAX_PENDING_REPLY_BYTES, closeAfterFlush, repliesOverBound } from './reply-bound.ts';
 
 /** A TcpSink over a socket that takes `room` bytes, then nothing until `read`. */
 function sink(room: number) {
-  let left = room;
-  let ended = false;
-  const s = new TcpSink({
-    write: (d) => {
-      const n = Math.min(d.length, left);
-      left -= n;
-      return n;
-    },
-    end: () => {
-      ended = true;
-    },
-  });
-  return { s, ended: () => ended, read: (n: number) => ((left += n), s.handleDrain()) };
+  const f = fakeConn(room);
+  return { s: f.conn.sink, ended: f.ended, read: f.read };
 }
 
 describe('reply bounds', () => {

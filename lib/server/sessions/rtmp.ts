@@ -11,11 +11,12 @@
  */
 import type { TcpConn, ConnHandler } from '../../net/tcp.ts';
 import type { Logger } from '../../core/log.ts';
-import { errorDetail, isBug, LalError } from '../../core/errors.ts';
+import { LalError } from '../../core/errors.ts';
 import { checkStreamName, quoteName } from '../../core/stream-name.ts';
 import { RtmpServerConn } from '../../protocol/rtmp/server-conn.ts';
 import type { RtmpMessage } from '../../protocol/rtmp/chunk-reader.ts';
 import { RtmpToAv } from '../../remux/rtmp.ts';
+import { logBoundaryFailure } from './boundary.ts';
 import { SessionStat } from '../stat.ts';
 import { CloseReason, PacketOutput } from '../output.ts';
 import { MAX_PENDING_REPLY_BYTES, repliesOverBound } from './reply-bound.ts';
@@ -62,13 +63,7 @@ export class RtmpSession implements LiveSession, Publisher, Presence, ConnHandle
     try {
       this.rtmp.feed(chunk);
     } catch (e) {
-      if (isBug(e)) {
-        this.log.error(`closing after an internal error: ${errorDetail(e)}`);
-        this.close('internal error');
-      } else {
-        this.log.warn(`closing: ${errorDetail(e)}`);
-        this.close('protocol error');
-      }
+      this.close(logBoundaryFailure(this.log, e) ? 'internal error' : 'protocol error');
       return;
     }
     this.checkReplies();

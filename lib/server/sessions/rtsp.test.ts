@@ -1,10 +1,9 @@
+import { fakeConn as fakeConnOf } from './_testing.ts';
 import { describe, expect, test } from 'bun:test';
 import { createConsola } from 'consola';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import type { AvPacket } from '../../core/packet.ts';
-import { TcpSink } from '../../net/sink.ts';
-import type { TcpConn } from '../../net/tcp.ts';
 import { RtspMessageReader, type RtspItem, type RtspResponse } from '../../protocol/rtsp/message.ts';
 import { WsFrameReader } from '../../protocol/http/ws.ts';
 import { encodeRtpPacket } from '../../protocol/rtp/packet.ts';
@@ -45,34 +44,16 @@ function context(rtsp: Record<string, unknown> = {}, log: Logger = silentLogger)
   };
 }
 
-/** A connection whose peer reads `readable` bytes at most (default: everything). */
+/** fakeConn plus the RTSP responses and interleaved frames written so far (plain mode). */
 function fakeConn(readable = Infinity) {
-  const out: Uint8Array[] = [];
-  let ended = false;
-  let room = readable;
-  const sink = new TcpSink({
-    write: (d) => {
-      const n = Math.min(d.length, room);
-      room -= n;
-      if (n > 0) out.push(d.slice(0, n));
-      return n;
-    },
-    end: () => {
-      ended = true;
-    },
-  });
-  const conn: TcpConn = { sink, remoteAddr: '127.0.0.1:50000', localPort: 554, setNoDelay() {} };
+  const f = fakeConnOf(readable, 554);
   const reader = new RtspMessageReader();
   let seen = 0;
   const items: RtspItem[] = [];
   return {
-    conn,
-    ended: () => ended,
-    bytes: () => out.reduce((n, b) => n + b.length, 0),
-    raw: () => Buffer.concat(out),
-    /** RTSP responses and interleaved frames written so far (plain mode). */
+    ...f,
     items: () => {
-      for (; seen < out.length; seen++) items.push(...reader.feed(out[seen]));
+      for (; seen < f.out.length; seen++) items.push(...reader.feed(f.out[seen]));
       return items;
     },
   };

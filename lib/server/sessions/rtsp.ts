@@ -28,7 +28,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../core/log.ts';
-import { errorDetail, errorText, isBug, LalError, ParseError } from '../../core/errors.ts';
+import { errorText, LalError, ParseError } from '../../core/errors.ts';
 import { checkStreamName, quoteName } from '../../core/stream-name.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { listenTcp, type ConnHandler, type TcpConn, type TcpListener } from '../../net/tcp.ts';
@@ -42,6 +42,7 @@ import { RtpReceptionStats, decodeRtcpPackets, encodeRtcpPackets, type RtcpPacke
 import type { SdpTrack } from '../../format/sdp/types.ts';
 import { RtpToAv, type RtpIngestItem } from '../../remux/rtp.ts';
 import { parseListenAddr } from '../config.ts';
+import { logBoundaryFailure } from './boundary.ts';
 import { SessionStat } from '../stat.ts';
 import type { Stream, Publisher, Presence, RtpSource } from '../stream.ts';
 import { checkSimpleAuth } from '../simple-auth.ts';
@@ -256,13 +257,7 @@ export class RtspSession implements LiveSession, ConnHandler, Publisher, Presenc
 
   /** An exception reached the session boundary: a bug is logged with its stack, bad input at warn. */
   private failed(e: unknown): void {
-    if (isBug(e)) {
-      this.log.error(`closing after an internal error: ${errorDetail(e)}`);
-      this.close('internal error');
-    } else {
-      this.log.warn(`closing: ${errorDetail(e)}`);
-      this.close('protocol error');
-    }
+    this.close(logBoundaryFailure(this.log, e) ? 'internal error' : 'protocol error');
   }
 
   private onWsData(chunk: Uint8Array): void {
