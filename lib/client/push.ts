@@ -7,7 +7,7 @@ import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
 import { LalError, errorText } from '../core/errors.ts';
 import { openRtmpClient } from './rtmp-session.ts';
-import type { FlvTag } from '../format/flv/tag.ts';
+import { isFlvSequenceHeader, type FlvTag } from '../format/flv/tag.ts';
 
 /** Stop reading ahead while this much is queued on the socket. */
 export const MAX_PUSH_PENDING = 2 * 1024 * 1024;
@@ -46,7 +46,7 @@ export async function pushFlvTags(opts: PushOptions): Promise<PushResult> {
     const first = opts.tags[0]?.timestamp ?? 0;
     for (const tag of opts.tags) {
       if (opts.signal?.aborted || session.closed) break;
-      if (l > 0 && (tag.type === 18 || isSeqHeader(tag))) continue; // headers once
+      if (l > 0 && (tag.type === 18 || isFlvSequenceHeader(tag.type, tag.body))) continue; // headers once
       const ts = base + (tag.timestamp - first);
       lastTs = Math.max(lastTs, ts);
       if (opts.realtime) {
@@ -76,8 +76,3 @@ export async function pushFlvTags(opts: PushOptions): Promise<PushResult> {
   return { sentTags, sentBytes };
 }
 
-function isSeqHeader(t: FlvTag): boolean {
-  if (t.type === 9) return (t.body[0] & 0x80) !== 0 ? (t.body[0] & 0x0f) === 0 : t.body[1] === 0;
-  if (t.type === 8) return t.body[0] >> 4 === 10 && t.body[1] === 0;
-  return false;
-}
