@@ -35,6 +35,14 @@ export interface SourceResult {
   bytesIn: number;
   /** Live input ended by the signal. */
   stopped: boolean;
+  /** What the input had wrong but the conversion went past (counted), for the summary. */
+  warnings?: string[];
+}
+
+/** The input's counted damage as summary lines ("3 continuity errors"), zeros left out. */
+function countWarnings(what: string, counts: Record<string, number>, skip: readonly string[]): string[] {
+  const parts = Object.entries(counts).filter(([k, v]) => v > 0 && !skip.includes(k));
+  return parts.length > 0 ? [`${what}: ${parts.map(([k, v]) => `${v} ${k}`).join(', ')}`] : [];
 }
 
 /** Called with the bytes read so far after each chunk (file) or every 250 ms (live). */
@@ -215,7 +223,11 @@ export async function readTsFile(input: FileInput, target: PacketTarget, opts: S
   if (demuxer.stats.packets === 0) throw new LalError('remux-input', `remux: ${path} is not an MPEG-TS file (no 188-byte packets starting with 0x47)`);
   const partial = demuxer.stats.skippedBytes - skippedBefore;
   if (partial > 0) throw new LalError('remux-input', `remux: ${path} is truncated: it ends with ${partial} bytes of an incomplete TS packet`);
-  return { bytesIn, stopped: false };
+  const warnings = [
+    ...countWarnings('input TS packets', { ...demuxer.stats }, ['packets']),
+    ...countWarnings('input PES', { ...conv.stats }, []),
+  ];
+  return { bytesIn, stopped: false, warnings };
 }
 
 /** pullrtmp2hls: play the URL, feed every media message until signal / close / read timeout. */

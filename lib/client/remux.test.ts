@@ -139,6 +139,21 @@ test('TS → TS and FLV → HLS VOD from the library', async () => {
   expect(s.bytesOut).toBeGreaterThan(s.bytesIn);
 });
 
+test('damage in a TS input is counted and named in the summary (continuity errors, dropped packets)', async () => {
+  const ts = join(tmp, 'clean.ts');
+  await remux({ input: fixture('h264-aac.flv'), output: ts });
+  expect((await remux({ input: ts, output: join(tmp, 'clean.flv') })).warnings).toEqual([]);
+  const bad = new Uint8Array(readFileSync(ts));
+  // every 50th packet with payload: continuity counter + 5 (a gap), and one with transport_error set
+  for (let off = 188 * 10; off + 188 <= bad.length; off += 188 * 50) bad[off + 3] = (bad[off + 3] & 0xf0) | ((bad[off + 3] + 5) & 0x0f);
+  bad[188 * 7 + 1] |= 0x80;
+  const damaged = join(tmp, 'damaged.ts');
+  writeFileSync(damaged, bad);
+  const s = await remux({ input: damaged, output: join(tmp, 'damaged.flv') });
+  expect(s.warnings.join('\n')).toMatch(/input TS packets: .*\d+ continuityErrors/);
+  expect(s.warnings.join('\n')).toMatch(/\d+ transportErrors/);
+});
+
 describe('failures leave nothing behind', () => {
   /** An FLV whose only media is G.711 A-law, which MPEG-TS does not carry. */
   function g711Flv(): string {

@@ -218,7 +218,7 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
     elapsedMs: performance.now() - t0,
     segments: sink.segments,
     stopped: res.stopped,
-    warnings: sink.warnings(),
+    warnings: [...(res.warnings ?? []), ...sink.warnings()],
   };
   const v = tracks.video;
   if (v && counter.video.frames > 0) summary.video = { codec: v.codec, width: v.width, height: v.height };
