@@ -2,6 +2,8 @@
  * Test helpers for the sessions (imported by *.test.ts only): a TcpConn whose peer reads a
  * bounded number of bytes, so a test sees what a session wrote and can make it wait for a drain.
  */
+import { createConsola } from 'consola';
+import type { Logger } from '../../core/log.ts';
 import { TcpSink } from '../../net/sink.ts';
 import type { TcpConn } from '../../net/tcp.ts';
 
@@ -46,4 +48,11 @@ export function fakeConn(readable = Infinity, localPort = 554): FakeConn {
       sink.handleDrain();
     },
   };
+}
+
+/** A logger that keeps every line (`<level> [<tag>] <text>`) for assertions. */
+export function captureLog(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = createConsola({ level: 5, reporters: [{ log: (o) => lines.push(`${o.type} ${o.tag ? `[${o.tag}] ` : ''}${o.args.map(String).join(' ')}`) }] });
+  return { log, lines };
 }

@@ -1,6 +1,5 @@
-import { fakeConn as fakeConnOf } from './_testing.ts';
+import { captureLog, fakeConn as fakeConnOf } from './_testing.ts';
 import { describe, expect, test } from 'bun:test';
-import { createConsola } from 'consola';
 import type { Logger } from '../../core/log.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import { LalError } from '../../core/errors.ts';
@@ -16,11 +15,6 @@ import { HTTP_KEEPALIVE_IDLE_MS, HTTP_REQUEST_TIMEOUT_MS, HttpMediaConn, MAX_PIP
 const OUT = '/lal-test-hls';
 const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:3.000,\nx-1-0.ts\n';
 
-function captureLog() {
-  const lines: string[] = [];
-  const log = createConsola({ level: 5, reporters: [{ log: (o) => lines.push(`${o.type} ${o.args.map(String).join(' ')}`) }] });
-  return { log: log as Logger, lines };
-}
 
 function context(store: SegmentStore, log: Logger): ServerContext {
   const config = parseConfig(

@@ -1,6 +1,5 @@
-import { fakeConn as fakeConnOf } from './_testing.ts';
+import { captureLog, fakeConn as fakeConnOf } from './_testing.ts';
 import { describe, expect, test } from 'bun:test';
-import { createConsola } from 'consola';
 import { silentLogger, type Logger } from '../../core/log.ts';
 import { LAL_VERSION } from '../../core/version.ts';
 import type { AvPacket } from '../../core/packet.ts';
@@ -16,12 +15,6 @@ import { rtpBranchDef } from '../rtp-branch.ts';
 import { MAX_UDP_PAIRS_PER_CONNECTION, RtspSession, createRtspShared, wsRtspUpgradeHead } from './rtsp.ts';
 import { MAX_PENDING_REPLY_BYTES } from './reply-bound.ts';
 
-/** A logger that keeps every line (level, text) for assertions. */
-function captureLog() {
-  const lines: string[] = [];
-  const log = createConsola({ level: 5, reporters: [{ log: (o) => lines.push(`${o.type} ${o.tag ? `[${o.tag}] ` : ''}${o.args.join(' ')}`) }] });
-  return { log, lines };
-}
 
 function context(rtsp: Record<string, unknown> = {}, log: Logger = silentLogger): ServerContext {
   const config = parseConfig(
@@ -285,5 +278,19 @@ describe('RtspSession (in memory)', () => {
     expect(frames[0].opcode).toBe(2);
     expect(new TextDecoder().decode(frames[0].payload)).toStartWith('RTSP/1.0 200 OK\r\nServer: ');
     expect(f.ended()).toBe(false);
+  });
+});
+
+describe('stream names at admission (docs/quirks.md D-2)', () => {
+  test('ANNOUNCE and DESCRIBE of a name the hub would refuse are refused without a stream', () => {
+    for (const [method, name] of [['ANNOUNCE', '..'], ['DESCRIBE', '..'], ['ANNOUNCE', 'x'.repeat(1100)], ['DESCRIBE', 'y'.repeat(1100)]] as const) {
+      const ctx = context();
+      const f = fakeConn();
+      const s = new RtspSession(createRtspShared(ctx), f.conn, false);
+      s.onData(method === 'ANNOUNCE' ? announce(name) : enc(`DESCRIBE rtsp://127.0.0.1/live/${name} RTSP/1.0\r\nCSeq: 1\r\n\r\n`));
+      expect([method, name.length, f.ended()]).toEqual([method, name.length, true]);
+      expect(ctx.hub.streams.size).toBe(0);
+      expect(f.items().every((i) => (i as RtspResponse).status !== 200)).toBe(true);
+    }
   });
 });
