@@ -31,7 +31,7 @@ import { FlvReader, isFlvSequenceHeader, type FlvTag } from '../lib/format/flv/i
 import { TsDemuxer, TsPesToAv } from '../lib/format/mpegts/demuxer.ts';
 import { startRtspListeners } from '../lib/server/sessions/rtsp.ts';
 import { ffmpegPath } from './helpers/ffmpeg.ts';
-import { run, spawnTracked, stopAll, waitFor } from './helpers/proc.ts';
+import { run, stopAll, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
 import { httpFlvClient } from './flv-tools.ts';
 

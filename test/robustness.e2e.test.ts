@@ -11,7 +11,7 @@ import { ffmpegPath } from './helpers/ffmpeg.ts';
 import { FlvReader } from '../lib/format/flv/reader.ts';
 import { atTestEnd, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
-import { fixturePath, httpFlvClient, isSeqHeaderTag } from './flv-tools.ts';
+import { fixturePath, httpFlvClient } from './flv-tools.ts';
 import { HARD_PENDING_BYTES, type PacketOutput } from '../lib/server/output.ts';
 import { mulberry32, randomBytes } from '../lib/core/testing.ts';
 

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPath, ffprobePath } from './helpers/ffmpeg.ts';
-import { background, run, spawnTracked, stop, stopAll, waitFor } from './helpers/proc.ts';
+import { background, run, spawnTracked, stopAll, waitFor } from './helpers/proc.ts';
 import { startTestServer } from './helpers/server.ts';
 import { fixturePath } from './flv-tools.ts';
 import { TsDemuxer } from '../lib/format/mpegts/demuxer.ts';

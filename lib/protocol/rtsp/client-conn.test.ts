@@ -7,7 +7,7 @@ import { RtspMessageReader, encodeRtspResponse, type RtspRequest } from './messa
 import { encodeInterleaved } from './interleaved.ts';
 import { RtspClientConn, RTCP_NAT_PROBE, RTP_NAT_PROBE, type RtspClientConnOptions, type RtspClientSetup } from './client-conn.ts';
 import { RtspServerConn, type RtspDescribeResult, type RtspServerConnOptions, type RtspServerSetup } from './server-conn.ts';
-import { mulberry32, PipeSink, randomBytes, randomPieces, sleep, tick, toHex, utf8Decode, utf8Encode } from '../../core/testing.ts';
+import { mulberry32, PipeSink, randomBytes, randomPieces, sleep, toHex, utf8Decode, utf8Encode } from '../../core/testing.ts';
 import { concat } from '../../core/bytes.ts';
 
 const URL = 'rtsp://127.0.0.1:5544/live/test110';
