@@ -9,10 +9,10 @@ import { ConfigError } from '../lib/core/errors.ts';
 import { remux, type RemuxProgress, type RemuxSummary } from '../lib/client/remux.ts';
 import { fail, shutdownSignal } from './_cli.ts';
 
-// Startup is a visible share of a run the issue wants as fast as `ffmpeg -c copy` (which converts
-// an 8 MB FLV in ~20 ms). Touching `process.stderr` or node:tty costs ~7 ms and node:fs ~2 ms, so a
-// terminal is recognised as a character device with Bun.file(2).stat() (off the main thread),
-// the progress bar is drawn through a FileSink on fd 2 and lines go out through console.
+// Start-up is a visible share of a short conversion (ffmpeg -c copy converts an 8 MB FLV in
+// ~20 ms). Touching `process.stderr` or node:tty costs ~7 ms, so a terminal is recognised as a
+// character device with Bun.file(2).stat() (off the main thread), the progress bar is drawn
+// through a FileSink on fd 2 and lines go out through console.
 
 function positiveInt(v: string | undefined, flag: string, def: number): number {
   if (v === undefined || v === '') return def;
